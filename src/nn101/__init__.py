@@ -9,12 +9,45 @@ from nn101 import data
 from nn101.core import Layer, Parameter
 
 # -- layers (src/nn101/layers/) ---------------------------------------------------------------
+from nn101.layers import (
+    BatchNorm1d,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 
 # -- losses, gradcheck ------------------------------------------------------------------------
+from nn101 import functional, gradcheck, init
+from nn101.losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
 
 # -- optimizers, schedules, regularizers ------------------------------------------------------
-from nn101.optimizers import SGD, Optimizer
+from nn101.lr_finder import LRFindResult, lr_find
+from nn101.optimizers import SGD, AdaGrad, Adam, AdaMax, AdamW, Nadam, Optimizer, RMSprop
+from nn101.regularizers import L1, L2, clip_grad_norm, clip_grad_value
+from nn101.schedules import (
+    Constant,
+    CosineDecay,
+    CyclicLR,
+    ExponentialDecay,
+    InverseTimeDecay,
+    MultiStep,
+    OneCycle,
+    Schedule,
+    StepDecay,
+)
 
 # -- model, training, serialization -----------------------------------------------------------
+from nn101 import metrics, serialization
+from nn101.callbacks import Callback, EarlyStopping, ReduceOnPlateau
+from nn101.model import Sequential
+from nn101.serialization import load, save
+from nn101.training import History
 
 __version__ = "0.1.0"

@@ -104,6 +104,11 @@ class Layer:
     def config(self) -> dict[str, Any]:
         return {}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild a layer from ``config()`` (container layers override this)."""
+        return cls(**config)
+
     # -- derived helpers -------------------------------------------------------------------
 
     def __call__(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:

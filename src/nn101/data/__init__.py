@@ -1,5 +1,44 @@
-"""Datasets: the Dataset container, batching, splits, transforms, and the datasets themselves."""
+"""Datasets: the Dataset container, batching, splits, transforms, and the datasets themselves.
+
+``load_digits`` reads the 8x8 digits shipped inside the package; ``load_mnist`` and
+``load_fashion_mnist`` read (and if needed download and verify) the IDX files; ``spirals``,
+``moons`` ... make small synthetic problems on the fly.
+"""
 
 from nn101.data.dataset import Dataset, batch_indices
+from nn101.data.digits import load_digits
+from nn101.data.fetch import download
+from nn101.data.idx import read_idx, write_idx
+from nn101.data.inventory import describe
+from nn101.data.mnist import load_fashion_mnist, load_mnist
+from nn101.data.synthetic import circles, linear, moons, sine, spirals, xor
+from nn101.data.transforms import (
+    ScaleImages,
+    normalize_images,
+    one_hot,
+    standardize,
+    train_test_split,
+)
 
-__all__ = ["Dataset", "batch_indices"]
+__all__ = [
+    "Dataset",
+    "ScaleImages",
+    "batch_indices",
+    "circles",
+    "describe",
+    "download",
+    "linear",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "moons",
+    "normalize_images",
+    "one_hot",
+    "read_idx",
+    "sine",
+    "spirals",
+    "standardize",
+    "train_test_split",
+    "write_idx",
+    "xor",
+]

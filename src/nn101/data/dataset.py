@@ -20,9 +20,15 @@ class Dataset:
     ``dataset[indices]`` returns ``(transform(x[indices]), y[indices])``.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray | None = None, *,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = None,
-                 name: str = "dataset", classes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        name: str = "dataset",
+        classes: list[str] | None = None,
+    ) -> None:
         x = np.asarray(x)
         if x.ndim == 0:
             raise ValueError(f"{name}: expected inputs with a batch axis (N, ...), got a scalar")
@@ -31,8 +37,10 @@ class Dataset:
         if y is not None:
             y = np.asarray(y)
             if y.ndim == 0 or len(y) != len(x):
-                raise ValueError(f"{name}: expected {len(x)} targets to match {len(x)} inputs, "
-                                 f"got targets of shape {y.shape}")
+                raise ValueError(
+                    f"{name}: expected {len(x)} targets to match {len(x)} inputs, "
+                    f"got targets of shape {y.shape}"
+                )
         self.x = x
         self.y = y
         self.transform = transform
@@ -53,9 +61,13 @@ class Dataset:
         """All inputs, transformed (materializes the whole array)."""
         return self[:][0]
 
-    def batches(self, batch_size: int, *, shuffle: bool = False,
-                rng: np.random.Generator | None = None,
-                ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        rng: np.random.Generator | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         for index in batch_indices(len(self), batch_size, shuffle=shuffle, rng=rng):
             yield self[index]
 
@@ -64,8 +76,9 @@ class Dataset:
         return f"Dataset({self.name!r}, x={self.x.shape} {self.x.dtype}, y={y_shape})"
 
 
-def batch_indices(n: int, batch_size: int, *, shuffle: bool = False,
-                  rng: np.random.Generator | None = None) -> Iterator[np.ndarray | slice]:
+def batch_indices(
+    n: int, batch_size: int, *, shuffle: bool = False, rng: np.random.Generator | None = None
+) -> Iterator[np.ndarray | slice]:
     """Yield index sets covering ``range(n)`` in mini-batches of ``batch_size`` (the last may be
     smaller). Without shuffling they are slices (views, no copy); with shuffling, a permutation
     drawn from ``rng`` (a fresh unseeded generator when None).
@@ -77,7 +90,7 @@ def batch_indices(n: int, batch_size: int, *, shuffle: bool = False,
     if shuffle:
         order = (rng if rng is not None else np.random.default_rng()).permutation(n)
         for start in range(0, n, batch_size):
-            yield order[start:start + batch_size]
+            yield order[start : start + batch_size]
     else:
         for start in range(0, n, batch_size):
             yield slice(start, start + batch_size)

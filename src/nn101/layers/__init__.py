@@ -1,0 +1,21 @@
+"""Layers, one concept per module. Every class here is also registered in ``nn101.core.LAYERS``."""
+
+from nn101.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn101.layers.dense import Dense
+from nn101.layers.dropout import Dropout
+from nn101.layers.normalization import BatchNorm1d, LayerNorm
+from nn101.layers.reshape import Flatten
+
+__all__ = [
+    "Dense",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Identity",
+    "Flatten",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+]

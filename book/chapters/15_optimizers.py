@@ -1,0 +1,320 @@
+# %% [markdown]
+# # Optimizers
+#
+# Plain gradient descent takes a step against the gradient, of a size set by one learning rate
+# shared by every weight: $\theta \leftarrow \theta - \eta\, g$ with $g = \nabla \mathcal{L}
+# (\theta)$. Two things go wrong with it on real loss surfaces.
+#
+# * **Ravines.** When the surface is much steeper in one direction than in another (an
+#   ill-conditioned problem), a learning rate small enough not to diverge across the ravine is
+#   far too small to make progress along it. Descent zig-zags across and crawls along.
+# * **Different scales.** Gradients of different weights can differ by orders of magnitude
+#   (the first and last layers of a deep network, chapter 12; rare and frequent input features),
+#   so no single learning rate suits all of them.
+#
+# *Momentum* addresses the first by averaging gradients over steps; *RMSprop* addresses the
+# second by dividing each weight's step by a running size of its own gradient; *Adam* does
+# both, and *AdaMax* is Adam with a different measure of size. This chapter derives each
+# update, watches them on a two-dimensional surface, and races them on the digits.
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import nn101
+
+# %% [markdown]
+# ## Momentum
+#
+# Keep a *velocity* $b$, an exponentially decaying sum of past gradients, and step along it:
+#
+# $$
+# b_t = \mu\, b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t ,
+# $$
+#
+# with momentum coefficient $\mu \in [0, 1)$ (typically $0.9$) and $b_0 = 0$. Unrolling,
+# $b_t = \sum_{k \le t} \mu^{t-k} g_k$. Along the floor of a ravine successive gradients point
+# the same way and add up: with a constant gradient $g$ the velocity tends to $g / (1 - \mu)$,
+# a step ten times longer for $\mu = 0.9$. Across the ravine they alternate in sign and
+# cancel. So momentum accelerates where descent is consistent and damps oscillation where it
+# is not. (This is PyTorch's convention; some texts write $b_t = \mu b_{t-1} + \eta g_t$, which
+# is the same thing while $\eta$ is constant.)
+#
+# *Nesterov* momentum (`nesterov=True`) looks ahead: it steps along $g_t + \mu b_t$, the
+# gradient plus the velocity it is about to apply, which corrects an overshoot one step
+# earlier.
+#
+# ## RMSprop
+#
+# Keep a running average of each weight's *squared* gradient and divide the step by its root:
+#
+# $$
+# s_t = \alpha\, s_{t-1} + (1 - \alpha)\, g_t^2, \qquad
+# \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{s_t} + \epsilon},
+# $$
+#
+# all operations elementwise, with $\alpha = 0.99$ and $\epsilon = 10^{-8}$ (PyTorch's
+# defaults). $\sqrt{s_t}$ is the root mean square of recent gradients of that weight, so
+# $g_t / \sqrt{s_t}$ is of order one whatever the scale of the gradient: every weight moves by
+# about $\eta$ per step. A weight with steep, large gradients gets a proportionally smaller
+# step; a weight with tiny gradients a proportionally larger one. $\epsilon$ only guards the
+# division.
+#
+# ## Adam
+#
+# Adam (Kingma & Ba, 2015) combines the two: a running mean of the gradient (momentum, the
+# *first moment*) and a running mean of its square (RMSprop, the *second moment*):
+#
+# $$
+# m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+# v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 ,
+# $$
+#
+# with $\beta_1 = 0.9$, $\beta_2 = 0.999$, $m_0 = v_0 = 0$. Starting at zero biases both
+# averages towards zero in the first steps. Unroll $m_t$:
+#
+# $$
+# m_t = (1 - \beta_1) \sum_{k=1}^{t} \beta_1^{t-k} g_k .
+# $$
+#
+# If the gradients have a stationary mean $\mathbb{E}[g]$, then
+#
+# $$
+# \mathbb{E}[m_t] = \mathbb{E}[g]\,(1 - \beta_1) \sum_{k=1}^{t} \beta_1^{t-k}
+#                 = \mathbb{E}[g]\,(1 - \beta_1)\,\frac{1 - \beta_1^t}{1 - \beta_1}
+#                 = \mathbb{E}[g]\,\big(1 - \beta_1^t\big),
+# $$
+#
+# by the geometric series. So dividing by $1 - \beta_1^t$ removes the bias, and likewise
+# for $v$:
+#
+# $$
+# \hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+# \theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
+# $$
+#
+# The correction matters most for $v$: with $\beta_2 = 0.999$, $1 - \beta_2^t$ is $0.001$ at
+# the first step, and without it the first steps would be about 30 times too long.
+#
+# ## AdaMax
+#
+# Adam scales by the $L^2$ norm of recent gradients. Replace the square by a $p$-th power,
+# $v_t = \beta_2^p v_{t-1} + (1 - \beta_2^p) |g_t|^p$, and let $p \to \infty$ (Kingma & Ba,
+# section 7). Unrolled, $v_t^{1/p} = (1-\beta_2^p)^{1/p} \big(\sum_k \beta_2^{p(t-k)}
+# |g_k|^p\big)^{1/p}$; the first factor tends to 1 and the $p$-norm of a vector tends to its
+# largest entry, so
+#
+# $$
+# u_t = \lim_{p \to \infty} v_t^{1/p} = \max_k\, \beta_2^{t-k} |g_k|
+#     = \max\big(\beta_2\, u_{t-1},\ |g_t|\big).
+# $$
+#
+# A simple recursion, with no bias to correct (the maximum does not start from an average of
+# zeros), and the update
+#
+# $$
+# \theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{u_t} .
+# $$
+#
+# PyTorch (and `nn101`) add $\epsilon$ inside the maximum, $u_t = \max(\beta_2 u_{t-1},
+# |g_t| + \epsilon)$, so a weight whose gradient has always been zero does not divide by zero.
+#
+# Each of these is a small class in `nn101.optimizers`; each sees only a list of Parameters
+# and updates their values in place from their gradients. The docstrings state the rules
+# above (with the options we skipped: weight decay, dampening, centered RMSprop); the `step`
+# methods are those rules written with in-place NumPy operations, so that a step allocates no
+# new arrays (`tmp` is a scratch buffer per parameter):
+
+# %%
+for optimizer_class in [nn101.SGD, nn101.RMSprop, nn101.Adam, nn101.AdaMax]:
+    print(inspect.getsource(optimizer_class.step))
+
+# %% [markdown]
+# ## Trajectories on one surface
+#
+# A two-dimensional surface lets us *see* the paths. We take a long curved valley — a
+# Rosenbrock function, $f(x, y) = (1 - x)^2 + 10\,(y - x^2)^2$, with its minimum at $(1, 1)$ —
+# whose floor is nearly flat and whose walls are steep: a ravine. Its gradient is
+#
+# $$
+# \frac{\partial f}{\partial x} = -2(1 - x) - 40\,x\,(y - x^2), \qquad
+# \frac{\partial f}{\partial y} = 20\,(y - x^2).
+# $$
+#
+# The point $(x, y)$ is a single `Parameter`; each step we write the gradient into its `grad`
+# and call `step()`, exactly as a network's training loop does.
+
+
+# %%
+def rosenbrock(p):
+    x, y = p
+    return (1 - x) ** 2 + 10 * (y - x**2) ** 2
+
+
+def rosenbrock_grad(p):
+    x, y = p
+    return np.array([-2 * (1 - x) - 40 * x * (y - x**2), 20 * (y - x**2)])
+
+
+def trajectory(make_optimizer, start=(-1.2, 1.6), steps=300):
+    point = nn101.Parameter(np.array(start, dtype=np.float64))
+    optimizer = make_optimizer([point])
+    path = [point.value.copy()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        point.grad += rosenbrock_grad(point.value)
+        optimizer.step()
+        path.append(point.value.copy())
+    return np.array(path)
+
+
+contenders = {
+    "SGD, η=0.01": lambda p: nn101.SGD(p, learning_rate=0.01),
+    "momentum 0.9, η=0.01": lambda p: nn101.SGD(p, learning_rate=0.01, momentum=0.9),
+    "RMSprop, η=0.01": lambda p: nn101.RMSprop(p, learning_rate=0.01),
+    "Adam, η=0.1": lambda p: nn101.Adam(p, learning_rate=0.1),
+    "AdaMax, η=0.1": lambda p: nn101.AdaMax(p, learning_rate=0.1),
+}
+paths = {name: trajectory(make) for name, make in contenders.items()}
+for name, path in paths.items():
+    print(f"{name:22s} after 300 steps at ({path[-1, 0]:+.3f}, {path[-1, 1]:+.3f}), "
+          f"f = {rosenbrock(path[-1]):.2e}")
+
+# %%
+xs, ys = np.meshgrid(np.linspace(-1.6, 1.6, 300), np.linspace(-0.6, 2.2, 300))
+fig, (ax, curves) = plt.subplots(1, 2, figsize=(12, 4.8))
+ax.contour(xs, ys, rosenbrock((xs, ys)), levels=np.logspace(-2, 2.5, 18), cmap="Greys",
+           linewidths=0.7)
+for name, path in paths.items():
+    ax.plot(path[:, 0], path[:, 1], lw=1.4, label=name)
+    curves.semilogy([rosenbrock(p) for p in path], label=name)
+ax.plot(1, 1, "k*", ms=12)
+ax.plot(-1.2, 1.6, "ko", ms=5)
+ax.set(xlabel="x", ylabel="y", title="300 steps on $(1-x)^2 + 10(y-x^2)^2$")
+curves.set(xlabel="step", ylabel="f", title="Loss along each path")
+ax.legend(fontsize=8, loc="lower right")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Plain SGD, held back by the steep walls, creeps along the floor of the valley. Momentum
+# builds speed along the floor (and overshoots the bends, visible as loops); RMSprop, Adam and
+# AdaMax normalize each coordinate's step, so the flat direction moves as fast as the steep
+# one. Note the learning rates: for the adaptive methods $\eta$ is roughly the *distance* moved
+# per step, for SGD it multiplies the gradient — the two are not on the same scale, and a fair
+# comparison tunes each. On a two-dimensional toy the ranking depends on those choices; on
+# networks, Adam's robustness to them is its main attraction.
+#
+# ## The race on a real network
+#
+# Now the same optimizers train the same network from the same initial weights on the 8x8
+# digits: three hidden ReLU layers of 128 units, 15 epochs, mini-batches of 32. Each gets a
+# usual learning rate for its kind.
+
+# %%
+train_set, test_set = nn101.data.load_digits()   # 1,438 + 359 images, pixels in [0, 1]
+X_train, y_train = train_set.inputs, train_set.y
+X_test, y_test = test_set.inputs, test_set.y
+
+
+def build(seed=1):
+    rng = np.random.default_rng(seed)
+    return nn101.Sequential(
+        nn101.Dense(64, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
+        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
+        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
+        nn101.Dense(128, 10, rng=rng),
+    )
+
+
+race = {
+    "SGD, η=0.01": lambda p: nn101.SGD(p, learning_rate=0.01),
+    "momentum 0.9, η=0.01": lambda p: nn101.SGD(p, learning_rate=0.01, momentum=0.9),
+    "RMSprop, η=0.001": lambda p: nn101.RMSprop(p, learning_rate=0.001),
+    "Adam, η=0.001": lambda p: nn101.Adam(p, learning_rate=0.001),
+    "AdaMax, η=0.002": lambda p: nn101.AdaMax(p, learning_rate=0.002),
+}
+results = {}
+for name, make in race.items():
+    model = build()
+    results[name] = model.fit(X_train, y_train, epochs=15, batch_size=32,
+                              optimizer=make(model.parameters()),
+                              loss=nn101.SoftmaxCrossEntropy(),
+                              validation_data=(X_test, y_test),
+                              rng=np.random.default_rng(2), verbose=0).history
+    print(f"{name:22s} train loss {results[name]['loss'][-1]:.4f}, "
+          f"test accuracy {results[name]['val_accuracy'][-1]:.3f}")
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+epochs = np.arange(1, 16)
+for name, history in results.items():
+    left.semilogy(epochs, history["loss"], "o-", ms=3, label=name)
+    right.plot(epochs, history["val_accuracy"], "o-", ms=3, label=name)
+left.set(xlabel="epoch", ylabel="training loss", title="Digits, same network and seed")
+right.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.5, 1.0))
+left.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Plain SGD at this rate is the slowest by far; momentum with the same $\eta$ takes steps
+# about ten times longer and catches up; the adaptive methods reach a low training loss
+# within a few epochs. The test accuracies end close together — on an easy problem every
+# reasonable optimizer gets there; what differs is how fast, and how much tuning it took.
+#
+# ## PyTorch cross-check
+#
+# Fifty steps on the Rosenbrock surface, in float64, with each optimizer in `nn101` and its
+# counterpart in `torch.optim` (same hyperparameters): the paths must coincide.
+
+# %%
+import torch
+
+
+def torch_trajectory(make_optimizer, start=(-1.2, 1.6), steps=50):
+    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimizer = make_optimizer([point])
+    path = [point.detach().numpy().copy()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        x, y = point
+        loss = (1 - x) ** 2 + 10 * (y - x**2) ** 2
+        loss.backward()
+        optimizer.step()
+        path.append(point.detach().numpy().copy())
+    return np.array(path)
+
+
+pairs = {
+    "momentum (Nesterov)": (lambda p: nn101.SGD(p, learning_rate=0.01, momentum=0.9,
+                                                nesterov=True),
+                            lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True)),
+    "RMSprop": (lambda p: nn101.RMSprop(p, learning_rate=0.01),
+                lambda p: torch.optim.RMSprop(p, lr=0.01)),
+    "Adam": (lambda p: nn101.Adam(p, learning_rate=0.1),
+             lambda p: torch.optim.Adam(p, lr=0.1)),
+    "AdaMax": (lambda p: nn101.AdaMax(p, learning_rate=0.1),
+               lambda p: torch.optim.Adamax(p, lr=0.1)),
+}
+for name, (ours, theirs) in pairs.items():
+    a, b = trajectory(ours, steps=50), torch_trajectory(theirs)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    print(f"{name:20s} 50 steps agree with torch.optim; max difference {np.abs(a - b).max():.1e}")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Give plain SGD its best chance on the Rosenbrock surface: find the largest learning rate
+#    that does not diverge. Why is it limited by the *steep* direction? (Hint: on a quadratic
+#    with curvature $\lambda$, SGD is stable only for $\eta < 2 / \lambda$.)
+# 2. Show that with a constant gradient $g$, Adam's step is exactly $\eta$ in size for every
+#    $t$ (ignoring $\epsilon$). What does this say about the units of $\eta$ for Adam versus
+#    SGD?
+# 3. Switch off Adam's bias correction (write the update by hand in a few lines) and compare
+#    the first ten steps on the digits network. Which moment's correction matters more, and
+#    why?
+# 4. Add `nn101.SGD(..., momentum=0.9, nesterov=True)` and `nn101.Nadam` to the race. Does
+#    looking ahead help on this network?

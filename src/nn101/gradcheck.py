@@ -1,0 +1,147 @@
+"""Gradient checking: compare a backward pass with centered finite differences, in float64.
+
+For a layer y = f(x; θ) the check uses one scalar, s = Σ (y ⊙ u) with a fixed random upstream
+gradient u, whose gradient with respect to x and to every parameter is exactly what ``backward(u)``
+computes. One check therefore covers the input and all parameters at once (llm.c's trick).
+
+Centered differences: ∂s/∂v_i ≈ (s(v + ε e_i) - s(v - ε e_i)) / 2ε, error O(ε²) + O(δ/ε) with δ
+the rounding error of s; ε = 1e-6 in float64 typically agrees to 1e-8 or better.
+
+Relative error of two arrays a (analytic) and b (numerical) is taken over the whole array,
+‖a - b‖ / max(‖a‖ + ‖b‖, tiny), so a single entry that is zero up to rounding cannot blow it up.
+Source: cs231n notes, "Gradient checks"; PyTorch ``torch.autograd.gradcheck``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer
+
+__all__ = ["numerical_gradient", "relative_error", "check_layer", "check_loss"]
+
+TINY = 1e-30
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """∂f/∂x by centered differences, one entry at a time.
+
+    ``x`` must be a float64 array; it is perturbed in place and restored exactly, so ``f`` may
+    read it directly or through another reference (a Parameter's value).
+    Shapes: x any -> gradient of x's shape, float64.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"numerical_gradient expected a float64 array, got {got}")
+    grad = np.zeros_like(x)
+    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)  # views (x is perturbed through this)
+    if not np.shares_memory(flat_x, x):
+        raise ValueError("numerical_gradient expected a contiguous array it can perturb in place")
+    for i in range(flat_x.size):
+        original = flat_x[i]
+        flat_x[i] = original + eps
+        f_plus = f(x)
+        flat_x[i] = original - eps
+        f_minus = f(x)
+        flat_x[i] = original
+        flat_grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """‖a - b‖ / max(‖a‖ + ‖b‖, tiny): 0 for equal arrays, 1 for opposite ones."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"relative_error expected arrays of one shape, got {a.shape} and {b.shape}"
+        )
+    scale = max(float(np.linalg.norm(a) + np.linalg.norm(b)), TINY)
+    return float(np.linalg.norm(a - b)) / scale
+
+
+def _generators(obj: Any, seen: set[int] | None = None) -> Iterator[np.random.Generator]:
+    """Every np.random.Generator held by a layer and its sublayers (Dropout's rng, ...)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.random.Generator):
+        yield obj
+    elif isinstance(obj, Layer):
+        for value in vars(obj).values():
+            yield from _generators(value, seen)
+    elif isinstance(obj, list | tuple):
+        for value in obj:
+            yield from _generators(value, seen)
+
+
+def check_layer(
+    layer: Layer,
+    x: np.ndarray,
+    *,
+    rng: np.random.Generator | None = None,
+    training: bool = True,
+    eps: float = 1e-6,
+) -> float:
+    """Worst relative error between ``layer.backward`` and finite differences, over the input
+    and every parameter, on s = Σ (layer.forward(x) ⊙ u) + layer.penalty(), u ~ N(0, 1) drawn
+    from ``rng`` (the penalty term because ``backward`` adds its gradient to the weights).
+
+    The layer must be float64 (``dtype=np.float64``). Randomness inside the layer (Dropout) is
+    frozen: the state of every Generator the layer holds is restored before each evaluation, so
+    every forward pass draws the same mask, and the check runs in training mode by default.
+    Buffers (BatchNorm running statistics) and parameter grads are restored afterwards.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    for name, p in layer.named_parameters():
+        if p.dtype != np.float64:
+            raise TypeError(
+                f"check_layer needs a float64 layer (dtype=np.float64); "
+                f"{type(layer).__name__}.{name} is {p.dtype}"
+            )
+    x = np.array(x, dtype=np.float64)  # our own copy: it is perturbed in place
+    generators = list(_generators(layer))
+    rng_states = [g.bit_generator.state for g in generators]
+    buffers = {name: np.copy(value) for name, value in layer.named_buffers()}
+    grads = [(p, p.grad.copy()) for p in layer.parameters()]
+
+    def forward() -> np.ndarray:
+        for g, state in zip(generators, rng_states, strict=True):
+            g.bit_generator.state = state
+        return layer.forward(x, training=training)
+
+    def objective(_: np.ndarray) -> float:
+        return float(np.sum(forward() * upstream)) + layer.penalty()
+
+    try:
+        upstream = rng.standard_normal(forward().shape)  # u
+        layer.zero_grad()
+        forward()
+        grad_x = layer.backward(upstream.copy())
+        errors = [relative_error(grad_x, numerical_gradient(objective, x, eps))]
+        for p in layer.parameters():
+            analytic = p.grad.copy()
+            errors.append(relative_error(analytic, numerical_gradient(objective, p.value, eps)))
+    finally:
+        for name, value in layer.named_buffers():
+            value[...] = buffers[name]
+        for p, grad in grads:
+            p.grad[...] = grad
+    return max(errors)
+
+
+def check_loss(loss: Any, prediction: np.ndarray, target: np.ndarray, eps: float = 1e-6) -> float:
+    """Relative error between ``loss.backward()`` and finite differences of ``loss.forward``."""
+    z = np.array(prediction, dtype=np.float64)
+    loss.forward(z, target)
+    analytic = np.array(loss.backward(), dtype=np.float64)
+
+    def objective(_: np.ndarray) -> float:
+        return float(loss.forward(z, target))
+
+    return relative_error(analytic, numerical_gradient(objective, z, eps))

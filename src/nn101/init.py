@@ -1,0 +1,251 @@
+"""Initializers: functions ``init(rng, shape, fan_in=None, fan_out=None, dtype=np.float32)``.
+
+Each returns a new C-contiguous array of ``shape`` and ``dtype``. Random ones draw from ``rng``
+(a ``np.random.Generator``; the same seed gives the same numbers, whatever the dtype, because
+samples are drawn in float64 and then cast). ``fan_in`` / ``fan_out`` default to
+``compute_fans(shape)``.
+
+Variance-preserving rules, with fan_in / fan_out the numbers of inputs / outputs of a unit:
+
+* Glorot (Xavier): Var(W) = 2 / (fan_in + fan_out). Glorot & Bengio, AISTATS 2010.
+* He (Kaiming):    Var(W) = 2 / fan_in (for ReLU). He et al., ICCV 2015.
+* LeCun:           Var(W) = 1 / fan_in. LeCun et al., *Efficient BackProp*, 1998.
+
+A uniform U(-a, a) has variance a² / 3, hence the bounds a = sqrt(3 Var). The normal variants
+are plain (untruncated) normals, as in PyTorch.
+
+Strings exist only at the config boundary: ``get_initializer("he_normal")``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nn101.core import as_dtype
+
+__all__ = [
+    "Initializer",
+    "compute_fans",
+    "zeros",
+    "ones",
+    "constant",
+    "uniform",
+    "normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_normal",
+    "INITIALIZERS",
+    "get_initializer",
+    "initializer_name",
+]
+
+Shape = tuple[int, ...]
+Fan = int | None
+Rng = np.random.Generator | None
+Initializer = Callable[..., np.ndarray]
+
+
+def compute_fans(shape: Shape) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of ``shape``.
+
+    * (n,): fan_in = fan_out = n.
+    * (in_features, out_features): a Dense weight, used as ``x @ W``.
+    * (C_out, C_in, k1, k2, ...): a convolution kernel (PyTorch layout);
+      fan_in = C_in·k1·k2·..., fan_out = C_out·k1·k2·...
+    """
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive_field = math.prod(shape[2:])
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _fans(shape: Shape, fan_in: int | None, fan_out: int | None) -> tuple[int, int]:
+    default_in, default_out = compute_fans(shape)
+    fan_in = default_in if fan_in is None else fan_in
+    fan_out = default_out if fan_out is None else fan_out
+    if fan_in <= 0 or fan_out <= 0:
+        raise ValueError(f"fan_in and fan_out must be positive, got {fan_in} and {fan_out}")
+    return fan_in, fan_out
+
+
+def _cast(values: np.ndarray, dtype: Any) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=as_dtype(dtype))
+
+
+def zeros(
+    rng: Rng = None,
+    shape: Shape = (),
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W = 0 (biases)."""
+    return np.zeros(shape, dtype=as_dtype(dtype))
+
+
+def ones(
+    rng: Rng = None,
+    shape: Shape = (),
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W = 1 (normalization scales)."""
+    return np.ones(shape, dtype=as_dtype(dtype))
+
+
+def constant(
+    rng: Rng = None,
+    shape: Shape = (),
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+    *,
+    value: float = 0.0,
+) -> np.ndarray:
+    """W = value everywhere."""
+    return np.full(shape, value, dtype=as_dtype(dtype))
+
+
+def uniform(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+    *,
+    low: float = -0.05,
+    high: float = 0.05,
+) -> np.ndarray:
+    """W ~ U(low, high) (Keras RandomUniform defaults)."""
+    return _cast(rng.uniform(low, high, size=shape), dtype)
+
+
+def normal(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+    *,
+    mean: float = 0.0,
+    std: float = 0.05,
+) -> np.ndarray:
+    """W ~ N(mean, std²) (Keras RandomNormal defaults)."""
+    return _cast(rng.normal(mean, std, size=shape), dtype)
+
+
+def glorot_uniform(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)). Glorot & Bengio 2010, eq. 16."""
+    fan_in, fan_out = _fans(shape, fan_in, fan_out)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+
+
+def glorot_normal(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W ~ N(0, σ²), σ = sqrt(2 / (fan_in + fan_out)). Glorot & Bengio 2010."""
+    fan_in, fan_out = _fans(shape, fan_in, fan_out)
+    std = math.sqrt(2.0 / (fan_in + fan_out))
+    return _cast(rng.normal(0.0, std, size=shape), dtype)
+
+
+def he_uniform(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W ~ U(-a, a), a = sqrt(6 / fan_in). He et al. 2015."""
+    fan_in, _ = _fans(shape, fan_in, fan_out)
+    bound = math.sqrt(6.0 / fan_in)
+    return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+
+
+def he_normal(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W ~ N(0, σ²), σ = sqrt(2 / fan_in). He et al. 2015, eq. 10."""
+    fan_in, _ = _fans(shape, fan_in, fan_out)
+    return _cast(rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape), dtype)
+
+
+def lecun_normal(
+    rng: np.random.Generator,
+    shape: Shape,
+    fan_in: Fan = None,
+    fan_out: Fan = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """W ~ N(0, σ²), σ = sqrt(1 / fan_in). LeCun et al. 1998 (and SELU networks)."""
+    fan_in, _ = _fans(shape, fan_in, fan_out)
+    return _cast(rng.normal(0.0, math.sqrt(1.0 / fan_in), size=shape), dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "zeros": zeros,
+    "ones": ones,
+    "constant": constant,
+    "uniform": uniform,
+    "normal": normal,
+    "glorot_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "xavier_uniform": glorot_uniform,
+    "xavier_normal": glorot_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "kaiming_uniform": he_uniform,
+    "kaiming_normal": he_normal,
+    "lecun_normal": lecun_normal,
+}
+"""Every initializer by name: the one place where a string becomes a function."""
+
+
+def get_initializer(name_or_function: str | Initializer) -> Initializer:
+    """The initializer called ``name``, or the callable itself; unknown names list the known."""
+    if callable(name_or_function):
+        return name_or_function
+    try:
+        return INITIALIZERS[name_or_function]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(INITIALIZERS))
+        raise ValueError(
+            f"unknown initializer {name_or_function!r}; known initializers: {known}"
+        ) from None
+
+
+def initializer_name(name_or_function: str | Initializer) -> str:
+    """The registry name to store in a config (a string is returned as given)."""
+    if isinstance(name_or_function, str):
+        get_initializer(name_or_function)  # validate
+        return name_or_function
+    for name, function in INITIALIZERS.items():
+        if function is name_or_function:
+            return name
+    return getattr(name_or_function, "__name__", repr(name_or_function))

@@ -1,0 +1,126 @@
+"""Activation functions as layers: elementwise nonlinearities (and Softmax along one axis).
+
+Each layer saves what its derivative needs, named as in the math: a mask for ReLU, the output
+y for Sigmoid / Tanh / Softmax (their derivatives are functions of y). Any input shape works;
+the output has the input's shape and dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer
+from nn101.functional import sigmoid, softmax
+from nn101.layers._checks import backward_before_forward, shape_error
+
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Identity"]
+
+
+class _Activation(Layer):
+    """Holds the one array its backward needs and complains if backward comes first."""
+
+    _saved: np.ndarray | None = None
+
+    def _get_saved(self) -> np.ndarray:
+        if self._saved is None:
+            raise backward_before_forward(f"{type(self).__name__}()")
+        return self._saved
+
+
+class ReLU(_Activation):
+    """y = max(x, 0).  dL/dx = g · [x > 0].  Shapes: any -> same.  Nair & Hinton 2010."""
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        self._saved = x > 0  # mask
+        return np.maximum(x, 0)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output * self._get_saved()
+
+
+class LeakyReLU(_Activation):
+    """y = x if x > 0 else a·x, a = negative_slope.  dL/dx = g · (1 if x > 0 else a).
+
+    Shapes: any -> same.  Maas, Hannun & Ng 2013.
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        if not np.isfinite(negative_slope):
+            raise ValueError(f"LeakyReLU: negative_slope must be finite, got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        self._saved = x > 0  # mask
+        return np.where(self._saved, x, x * self.negative_slope)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        mask = self._get_saved()
+        return np.where(mask, grad_output, grad_output * self.negative_slope)
+
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+
+class Sigmoid(_Activation):
+    """y = σ(x) = 1 / (1 + e^(-x)) (stable form).  dL/dx = g · y (1 - y).  Shapes: any -> same."""
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        self._saved = sigmoid(x)  # y
+        return self._saved
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._get_saved()
+        return grad_output * y * (1 - y)
+
+
+class Tanh(_Activation):
+    """y = tanh(x).  dL/dx = g · (1 - y²).  Shapes: any -> same."""
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        self._saved = np.tanh(x)  # y
+        return self._saved
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._get_saved()
+        return grad_output * (1 - y * y)
+
+
+class Softmax(_Activation):
+    """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis`` (stable form), for probabilities at inference.
+
+    dL/dx = y ⊙ (g - Σ_j g_j y_j).  Shapes: any -> same.
+    To train a classifier, feed logits to SoftmaxCrossEntropy instead (fused, stabler, faster).
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = int(axis)
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        if not -x.ndim <= self.axis < x.ndim:
+            needed = self.axis + 1 if self.axis >= 0 else -self.axis
+            raise shape_error(f"Softmax(axis={self.axis})", f"with at least {needed} axes", x)
+        self._saved = softmax(x, axis=self.axis)  # y
+        return self._saved
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._get_saved()
+        g = grad_output
+        return y * (g - np.sum(g * y, axis=self.axis, keepdims=True))
+
+    def config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+
+class Identity(Layer):
+    """y = x.  dL/dx = g.  Shapes: any -> same.  (A placeholder: 'no activation'.)"""
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        return np.asarray(x)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output

@@ -1,0 +1,99 @@
+"""Dense (fully connected) layer: y = x W + b, with optional L1 / L2 weight penalties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer, Parameter, as_dtype
+from nn101.init import Initializer, get_initializer, initializer_name
+from nn101.layers._checks import backward_before_forward, shape_error
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """Affine map y = x W + b.
+
+    Shapes: x (N, in_features) -> y (N, out_features); W (in_features, out_features), b (out,).
+    Backward, with g = dL/dy:  dL/dx = g Wᵀ,  dL/dW = xᵀ g,  dL/db = Σ_batch g.
+    Penalty (Keras convention, weights only): P = l1·Σ|W| + l2·ΣW², dP/dW = l1·sign(W) + 2·l2·W;
+    ``penalty()`` returns P and ``backward`` adds dP/dW into ``weight.grad``.
+    PyTorch's ``nn.Linear`` stores the transpose: ``linear.weight == W.T``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float32,
+        weight_init: str | Initializer = "glorot_uniform",
+        bias_init: str | Initializer = "zeros",
+        l1: float = 0.0,
+        l2: float = 0.0,
+    ) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        for name, strength in (("l1", l1), ("l2", l2)):
+            if not np.isfinite(strength) or strength < 0:
+                raise ValueError(f"Dense: {name} must be in [0, inf), got {strength}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.dtype = as_dtype(dtype)
+        self.weight_init, self.bias_init = weight_init, bias_init
+        self.l1, self.l2 = float(l1), float(l2)
+        shape = (self.in_features, self.out_features)
+        fans = (self.in_features, self.out_features)
+        W = get_initializer(weight_init)(rng, shape, *fans, self.dtype)
+        b = get_initializer(bias_init)(rng, (self.out_features,), *fans, self.dtype)
+        self.weight = Parameter(W, name="weight")
+        self.bias = Parameter(b, name="bias")
+        self._x: np.ndarray | None = None
+
+    def _name(self) -> str:
+        return f"Dense({self.in_features}, {self.out_features})"
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        if np.ndim(x) != 2 or np.shape(x)[1] != self.in_features:
+            raise shape_error(self._name(), f"(N, {self.in_features})", x)
+        x = np.asarray(x, dtype=self.dtype)  # no copy when already the layer's dtype
+        self._x = x
+        y = x @ self.weight.value  # (N, in) @ (in, out) -> (N, out)
+        y += self.bias.value
+        return y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        if self._x is None:
+            raise backward_before_forward(self._name())
+        g, W = grad_output, self.weight.value
+        self.weight.grad += self._x.T @ g  # (in, N) @ (N, out) -> (in, out)
+        self.bias.grad += g.sum(axis=0)
+        if self.l1:
+            self.weight.grad += self.l1 * np.sign(W)
+        if self.l2:
+            self.weight.grad += (2.0 * self.l2) * W
+        return g @ W.T  # (N, out) @ (out, in) -> (N, in)
+
+    def penalty(self) -> float:
+        W = self.weight.value
+        total = 0.0
+        if self.l1:
+            total += self.l1 * float(np.abs(W).sum())
+        if self.l2:
+            total += self.l2 * float(np.vdot(W, W))
+        return total
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "dtype": self.dtype.name,
+            "weight_init": initializer_name(self.weight_init),
+            "bias_init": initializer_name(self.bias_init),
+            "l1": self.l1,
+            "l2": self.l2,
+        }

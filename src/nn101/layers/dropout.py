@@ -1,0 +1,48 @@
+"""Dropout: at training time, zero each activation with probability p and rescale the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Layer):
+    """Inverted dropout with rate p:
+
+        training:   m_i ~ Bernoulli(1 - p),  y = x ⊙ m / (1 - p),   dL/dx = g ⊙ m / (1 - p)
+        inference:  y = x,                    dL/dx = g
+
+    Dividing by 1 - p at training time keeps E[y] = x, so inference needs no rescaling.
+    The mask is drawn from the layer's own ``rng`` (a fresh unseeded generator when None).
+    Shapes: any -> same.  Source: Srivastava et al. 2014, "Dropout", JMLR 15.
+    """
+
+    def __init__(self, rate: float, *, rng: np.random.Generator | None = None) -> None:
+        if not 0.0 <= rate < 1.0:  # also refuses nan
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.rng = np.random.default_rng() if rng is None else rng
+        self._mask: np.ndarray | None = None  # m / (1 - p), in x's dtype; None = identity
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        keep = self.rng.random(x.shape, dtype=dtype) >= self.rate  # m, boolean
+        self._mask = keep * dtype.type(1.0 / (1.0 - self.rate))  # m / (1 - p)
+        return x * self._mask
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        if self._mask is None:
+            return grad_output
+        return grad_output * self._mask
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate}

@@ -1,0 +1,180 @@
+"""Normalization layers: BatchNorm1d (over the batch) and LayerNorm (over the features)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer, Parameter, as_dtype
+from nn101.layers._checks import backward_before_forward, shape_error
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
+
+def _normalized_backward(
+    dx_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, axis: Any
+) -> np.ndarray:
+    """dL/dx for x̂ = (x - μ) / σ with μ, σ² the (biased) statistics over ``axis`` of n entries:
+
+    dL/dx = (1/σ) (dx̂ - mean(dx̂) - x̂ · mean(dx̂ ⊙ x̂)),   means over ``axis``.
+    """
+    mean_dx_hat = dx_hat.mean(axis=axis, keepdims=True)
+    mean_dx_hat_x_hat = (dx_hat * x_hat).mean(axis=axis, keepdims=True)
+    return inv_std * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
+
+
+class BatchNorm1d(Layer):
+    """Batch normalization of each feature (channel) c over the batch (and length) axes:
+
+        training:   μ, σ² = mean and biased variance of the batch;  x̂ = (x - μ) / √(σ² + ε)
+                    running_mean <- (1 - m) running_mean + m μ
+                    running_var  <- (1 - m) running_var  + m σ² · n / (n - 1)   (unbiased)
+        inference:  x̂ = (x - running_mean) / √(running_var + ε)
+        y = γ x̂ + β   (γ = weight, β = bias, learnable)
+
+    Shapes: x (N, C) or (N, C, L) -> same; γ, β, running_mean, running_var (C,).
+    Semantics of PyTorch's BatchNorm1d (m = momentum = 0.1). Running statistics are buffers,
+    saved and loaded with the model. Source: Ioffe & Szegedy 2015, ICML.
+    """
+
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        dtype: Any = np.float32,
+    ) -> None:
+        if isinstance(num_features, bool) or not isinstance(num_features, int | np.integer):
+            raise ValueError(f"BatchNorm1d: num_features must be an integer, got {num_features!r}")
+        if num_features < 1:
+            raise ValueError(f"BatchNorm1d: num_features must be >= 1, got {num_features}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum}")
+        if not eps > 0:
+            raise ValueError(f"BatchNorm1d: eps must be in (0, inf), got {eps}")
+        self.num_features, self.momentum, self.eps = int(num_features), float(momentum), float(eps)
+        self.dtype = as_dtype(dtype)
+        self.weight = Parameter(np.ones(self.num_features, self.dtype), name="weight")
+        self.bias = Parameter(np.zeros(self.num_features, self.dtype), name="bias")
+        self.running_mean = np.zeros(self.num_features, self.dtype)
+        self.running_var = np.ones(self.num_features, self.dtype)
+        self._saved: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None
+
+    def _name(self) -> str:
+        return f"BatchNorm1d({self.num_features})"
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        C = self.num_features
+        if np.ndim(x) not in (2, 3) or np.shape(x)[1] != C:
+            raise shape_error(self._name(), f"(N, {C}) or (N, {C}, L)", x)
+        x = np.asarray(x, dtype=self.dtype)
+        axes = (0,) if x.ndim == 2 else (0, 2)
+        shape = (C,) if x.ndim == 2 else (C, 1)  # per-channel arrays broadcast against x
+        if training:
+            n = x.size // C  # entries per channel
+            if n < 2:
+                raise ValueError(
+                    f"{self._name()} expected more than 1 value per channel in training, "
+                    f"got input {x.shape}"
+                )
+            mean = x.mean(axis=axes)  # (C,)
+            x_centered = x - mean.reshape(shape)
+            var = np.mean(x_centered * x_centered, axis=axes)  # (C,), biased
+            m = self.momentum
+            self.running_mean *= 1 - m
+            self.running_mean += m * mean
+            self.running_var *= 1 - m
+            self.running_var += (m * n / (n - 1)) * var
+        else:
+            x_centered = x - self.running_mean.reshape(shape)
+            var = self.running_var
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(self.dtype, copy=False).reshape(shape)
+        x_hat = x_centered * inv_std
+        self._saved = (x_hat, inv_std, axes) if training else (x_hat, inv_std, ())
+        return x_hat * self.weight.value.reshape(shape) + self.bias.value.reshape(shape)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        if self._saved is None:
+            raise backward_before_forward(self._name())
+        x_hat, inv_std, stat_axes = self._saved
+        g = grad_output
+        axes = (0,) if g.ndim == 2 else (0, 2)
+        shape = inv_std.shape
+        self.weight.grad += np.sum(g * x_hat, axis=axes)
+        self.bias.grad += np.sum(g, axis=axes)
+        dx_hat = g * self.weight.value.reshape(shape)
+        if not stat_axes:  # inference: μ and σ are constants
+            return dx_hat * inv_std
+        return _normalized_backward(dx_hat, x_hat, inv_std, stat_axes)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "num_features": self.num_features,
+            "momentum": self.momentum,
+            "eps": self.eps,
+            "dtype": self.dtype.name,
+        }
+
+
+class LayerNorm(Layer):
+    """Layer normalization of each sample over its last axis (D = normalized_shape features):
+
+        μ, σ² = mean and biased variance over the last axis;  x̂ = (x - μ) / √(σ² + ε)
+        y = γ x̂ + β   (γ = weight, β = bias, (D,), learnable)
+
+    The same in training and inference. Shapes: x (..., D) -> same.
+    As PyTorch's LayerNorm(D). Source: Ba, Kiros & Hinton 2016, "Layer normalization".
+    """
+
+    def __init__(
+        self, normalized_shape: int, eps: float = 1e-5, *, dtype: Any = np.float32
+    ) -> None:
+        if isinstance(normalized_shape, bool) or not isinstance(normalized_shape, int | np.integer):
+            raise ValueError(
+                f"LayerNorm: normalized_shape must be an integer, got {normalized_shape!r}"
+            )
+        if normalized_shape < 1:
+            raise ValueError(f"LayerNorm: normalized_shape must be >= 1, got {normalized_shape}")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm: eps must be in (0, inf), got {eps}")
+        self.normalized_shape, self.eps = int(normalized_shape), float(eps)
+        self.dtype = as_dtype(dtype)
+        self.weight = Parameter(np.ones(self.normalized_shape, self.dtype), name="weight")
+        self.bias = Parameter(np.zeros(self.normalized_shape, self.dtype), name="bias")
+        self._saved: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _name(self) -> str:
+        return f"LayerNorm({self.normalized_shape})"
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        D = self.normalized_shape
+        if np.ndim(x) < 1 or np.shape(x)[-1] != D:
+            raise shape_error(self._name(), f"(..., {D})", x)
+        x = np.asarray(x, dtype=self.dtype)
+        x_centered = x - x.mean(axis=-1, keepdims=True)  # (..., D)
+        var = np.mean(x_centered * x_centered, axis=-1, keepdims=True)  # (..., 1), biased
+        inv_std = 1.0 / np.sqrt(var + self.dtype.type(self.eps))  # (..., 1)
+        x_hat = x_centered * inv_std
+        self._saved = (x_hat, inv_std)
+        return x_hat * self.weight.value + self.bias.value
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        if self._saved is None:
+            raise backward_before_forward(self._name())
+        x_hat, inv_std = self._saved
+        g = grad_output
+        batch_axes = tuple(range(g.ndim - 1))
+        self.weight.grad += np.sum(g * x_hat, axis=batch_axes)
+        self.bias.grad += np.sum(g, axis=batch_axes)
+        return _normalized_backward(g * self.weight.value, x_hat, inv_std, -1)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "normalized_shape": self.normalized_shape,
+            "eps": self.eps,
+            "dtype": self.dtype.name,
+        }
