@@ -164,6 +164,7 @@ def execute_chapters(
     failed (after running them all) unless ``raise_on_error`` is False."""
     chapters = find_chapters() if chapters is None else chapters
     kernel_dirs = install_kernel_spec()
+    docs_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for source in chapters:
         result = execute_notebook(source, docs_dir / f"{source.stem}.ipynb", kernel_dirs)
@@ -172,6 +173,8 @@ def execute_chapters(
         results.append(result)
     total = sum(r.seconds for r in results)
     log(f"  {total:6.1f} s  total for {len(results)} chapters")
+    timings = {r.name: {"seconds": round(r.seconds, 2), "ok": r.ok} for r in results}
+    (docs_dir.parent / "timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
     failed = [r for r in results if not r.ok]
     if failed and raise_on_error:
         details = "\n\n".join(f"=== {r.name} ===\n{r.error}" for r in failed)

@@ -43,7 +43,7 @@ model = nn101.Sequential(
 optimizer = nn101.Adam(model.parameters(), learning_rate=args.lr)
 loss = nn101.SoftmaxCrossEntropy()
 start = time.perf_counter()
-history = model.fit(
+model.fit(
     train,
     epochs=args.epochs,
     batch_size=args.batch_size,

@@ -11,7 +11,6 @@ import functools
 import http.server
 import importlib.util
 import json
-import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -53,8 +52,10 @@ def book():
     for tool in ("jupytext", "nbclient", "ipykernel", "mkdocs", "mkdocs_jupyter", "matplotlib"):
         if importlib.util.find_spec(tool) is None:
             skip_or_fail(f"{tool} is not installed (pip install -e '.[book]')")
-    if shutil.which("npm") is None and not (build.BUILD / "npm/node_modules/mathjax").is_dir():
-        skip_or_fail("npm is not installed (apt-get install -y npm): the site needs MathJax")
+    try:
+        build.find_mathjax()
+    except build.BookBuildError as exc:
+        skip_or_fail(str(exc))
     results = build.execute_chapters(CHAPTERS, raise_on_error=False)
     build.build_site(results)
     return {r.name: r for r in results}, build.SITE

@@ -83,3 +83,30 @@ def test_parse_hidden():
     assert parse_hidden("0") == []
     with pytest.raises(ValueError, match=">= 0"):
         parse_hidden("-3")
+
+
+def test_lr_find_suggests_a_rate_and_plots(tmp_path, capsys):
+    plot = tmp_path / "lr.png"
+    assert main(["lr-find", "--steps", "60", "--plot", str(plot)]) == 0
+    text = capsys.readouterr().out
+    match = re.search(r"Suggested learning rate: ([\d.e+-]+)", text)
+    assert match and 1e-6 <= float(match.group(1)) <= 10
+    assert plot.stat().st_size > 1000
+
+
+def test_data_info_reports_verified_files(data_dir, capsys):
+    assert main(["data", "info", str(data_dir)]) == 0
+    text = capsys.readouterr().out
+    assert text.count("sha256 ok") == 8
+    assert "all files present and verified" in text
+
+
+def test_data_download_reports_a_failure_cleanly(tmp_path, capsys, monkeypatch):
+    from nn101.data import fetch
+
+    # A closed port on this machine: every mirror refuses, nothing may be left behind.
+    monkeypatch.setitem(fetch.MIRRORS, "mnist", ["http://127.0.0.1:9/"])
+    assert main(["data", "download", "mnist", "--dir", str(tmp_path / "cache")]) == 2
+    assert "could not download" in capsys.readouterr().err
+    leftovers = list((tmp_path / "cache").rglob("*")) if (tmp_path / "cache").exists() else []
+    assert leftovers == []

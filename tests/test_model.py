@@ -210,3 +210,44 @@ def test_bad_arguments_get_a_clear_error(spirals, kwargs, message):
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match="layer 1 must be a Layer, got int"):
         nn101.Sequential(nn101.ReLU(), 3)
+
+
+def test_one_cycle_drives_rate_and_momentum(spirals):
+    x, y = spirals
+    model = mlp()
+    optimizer = nn101.SGD(model.parameters(), learning_rate=0.1, momentum=0.9)
+    schedule = nn101.OneCycle(0.5, total_steps=20)
+    fit(model, x[:64], y[:64], epochs=10, batch_size=32, optimizer=optimizer, schedule=schedule)
+    assert optimizer.learning_rate == pytest.approx(schedule(19))
+    assert optimizer.momentum == pytest.approx(schedule.momentum(19))
+
+
+def test_momentum_schedule_needs_a_momentum_optimizer(spirals):
+    x, y = spirals
+    model = mlp()
+    with pytest.raises(ValueError, match="AdaGrad has neither momentum nor beta1"):
+        fit(
+            model,
+            x,
+            y,
+            epochs=1,
+            optimizer=nn101.AdaGrad(model.parameters()),
+            schedule=nn101.OneCycle(0.1, total_steps=10),
+        )
+
+
+def test_clip_norm_bounds_the_update(spirals):
+    x, y = spirals
+    model = mlp()
+    before = [p.value.copy() for p in model.parameters()]
+    fit(
+        model,
+        x[:32],
+        y[:32],
+        epochs=1,
+        batch_size=32,
+        clip_norm=1e-3,
+        optimizer=nn101.SGD(model.parameters(), learning_rate=1.0),
+    )
+    step = np.sqrt(sum(np.sum((p.value - b) ** 2) for p, b in zip(model.parameters(), before)))
+    assert step <= 1e-3 * (1 + 1e-5)

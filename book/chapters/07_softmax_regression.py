@@ -280,9 +280,12 @@ for k in range(10):
 plt.show()
 
 # %% [markdown]
-# The templates are recognisable: the 0 template rewards a ring of ink and punishes ink in the
-# centre; the 1 template wants a vertical stroke. About 95 % of the test digits are right with
-# nothing but ten weighted sums. A linear model cannot do much better, because one template
+# The templates are not pictures of the digits. The 0 template punishes ink in the centre,
+# where a 0 has a hole, and rewards ink on the sides; most of the others are patchy, because
+# the softmax only needs the scores to *differ*: a template encodes what distinguishes its
+# class from the other nine (shift invariance again: adding the same pattern to every column
+# changes nothing). Still, about 95 % of the test digits are right with nothing but ten
+# weighted sums. A linear model cannot do much better, because one template
 # per class cannot describe a class that is written in several different ways (a 7 with or
 # without a bar). Hidden layers (chapter 9) lift that limit.
 

@@ -112,7 +112,7 @@ h_xor = nn101.ReLU().forward(hidden.forward(x_xor))  # (200, 2): the hidden feat
 accuracy = np.mean((xor_net.forward(x_xor)[:, 0] > 0) == (y_xor == 1))
 print(f"accuracy on noisy XOR: {accuracy:.3f}")
 
-fig, (ax_in, ax_hidden) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (ax_in, ax_hidden) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 for ax, points, title in (
     (ax_in, x_xor, "input space $(x_1, x_2)$"),
     (ax_hidden, h_xor, "hidden space $(h_1, h_2)$"),
@@ -129,6 +129,11 @@ fig.suptitle("The hidden layer makes XOR linearly separable")
 plt.show()
 
 # %% [markdown]
+# Both hidden units look only at $x_1 + x_2$, so the hidden points lie along one bent line:
+# the "one" corners land in the middle of it, between the images of the two "zero" corners.
+# On a straight line no single cut could separate the middle from both ends; on the bent
+# line one cut crosses it twice and does.
+#
 # In practice nobody designs hidden units by hand: gradient descent finds them. A network
 # with one hidden layer can approximate any continuous function on a bounded region as well as
 # we like, given enough hidden units (the **universal approximation theorem**, Cybenko 1989 and
@@ -273,7 +278,7 @@ for ax, width in zip(axes, widths, strict=True):
 plt.show()
 
 # %% [markdown]
-# Two units give two folds, not enough for three arms; four already do much better; by 16
+# Two units give two folds, not enough for three arms; four do somewhat better; by 16
 # the boundary follows the spirals. More units give the optimizer more, and smoother, ways to
 # fit, which is one reason that networks much larger than strictly necessary train well.
 

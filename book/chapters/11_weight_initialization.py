@@ -217,14 +217,19 @@ print(f"with N(0, 1) weights, {saturated:.0%} of the tanh outputs in layer 10 ar
 #   of what went in, and the gradient shrinks the same way on its way back. Every example
 #   produces the same (zero) output and the early layers receive no gradient.
 # * **Too large** (tanh, $\mathcal{N}(0, 1)$): the pre-activations have a standard deviation
-#   of about 16, so nearly every unit sits at $\pm 1$ (histogram), in the flat part of tanh.
-#   The forward signal looks healthy, but each layer multiplies the backward gradient by
-#   $\tanh' \approx 0$ for most units, and the gradient collapses.
-# * **Glorot with tanh** keeps both near 1. The forward signal still drifts down slowly,
-#   because tanh is slightly contracting away from zero.
-# * **Glorot with ReLU** loses a factor $\sqrt 2$ per layer, exactly as the derivation
-#   predicts ($n_{\text{in}} v \cdot \tfrac12 = \tfrac12$ in variance): $2^{-5} \approx 0.03$
-#   after ten layers. **He with ReLU** fixes the factor and stays flat in both directions.
+#   of about $\sqrt{256} = 16$, so most units sit at $\pm 1$ (histogram), in the flat part of
+#   tanh. The forward signal *looks* healthy (a standard deviation near 1), but it is a
+#   pattern of saturated $\pm 1$s. Backwards, the few units that are not saturated pass the
+#   gradient through weights that are 16 times too large, and it *grows* by a factor of
+#   about 3 per layer: the first layer gets gradients $10^4$ times larger than the last.
+#   Neither direction is usable.
+# * **Glorot with tanh** keeps both within a factor of a few of 1. The forward signal
+#   still drifts down slowly, because tanh is contracting away from zero
+#   ($|\tanh z| < |z|$).
+# * **Glorot with ReLU** loses a factor $\sqrt 2$ per layer, as the derivation predicts
+#   ($n_{\text{in}} v \cdot \tfrac12 = \tfrac12$ in variance): $2^{-5} \approx 0.03$ after ten
+#   layers. **He with ReLU** fixes the factor and stays roughly flat in both directions (the
+#   remaining wobble is the randomness of one draw of finite-width weight matrices).
 
 # %% [markdown]
 # ## Does it matter for training?
@@ -271,10 +276,12 @@ for name, h in curves.items():
     print(f"{name:15s} test accuracy after 10 epochs: {h['val_accuracy'][-1]:.3f}")
 
 # %% [markdown]
-# The network started with tiny weights stays at chance (about 10 %) for the whole run: its
-# gradients are too small to get anywhere. The one started with large weights learns, but
-# slowly and erratically, through saturated units. Glorot initialization trains quickly from
-# the first epoch. Later chapters add tools that make deep networks less sensitive to the
+# Both badly initialized networks stay at chance (about 10 % on ten classes) for the whole
+# run. With tiny weights every image produces the same output and the gradients are too
+# small to change that; with large weights the saturated units pass almost no gradient and
+# the rest pass exploding ones, and plain gradient descent makes no progress from there.
+# Glorot initialization, with the same architecture, optimizer and
+# learning rate, trains from the first epoch. Later chapters add tools that make deep networks less sensitive to the
 # initial scale (batch normalization, chapter 16), but none of them removes the need to start
 # from a sensible one.
 

@@ -19,6 +19,7 @@ import nn101
 from nn101 import data, optimizers, serialization
 from nn101.core import Layer
 from nn101.data.dataset import Dataset
+from nn101.data.fetch import DownloadError
 from nn101.layers import Dense, LeakyReLU, ReLU, Sigmoid, Tanh
 from nn101.losses import SoftmaxCrossEntropy
 from nn101.model import Sequential
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as error:
+    except (ValueError, TypeError, OSError, FloatingPointError, DownloadError) as error:
         print(f"nn101 {args.command}: error: {error}", file=sys.stderr)
         return 2
 
@@ -107,6 +108,38 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", help="write the predictions to this .npy file")
     predict.add_argument("--limit", type=int, default=20, help="how many predictions to print")
     predict.set_defaults(run=run_predict)
+
+    finder = commands.add_parser(
+        "lr-find",
+        help="learning-rate range test (Smith 2017)",
+        description="Sweep the learning rate exponentially over a few hundred steps of an MLP "
+        "and suggest one; optionally plot loss against rate.",
+    )
+    _add_data_arguments(finder)
+    finder.add_argument("--hidden", help="hidden layer sizes (default: as 'train')")
+    finder.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS))
+    finder.add_argument("--optimizer", default="sgd", choices=sorted(OPTIMIZERS))
+    finder.add_argument("--batch-size", type=int, default=32)
+    finder.add_argument("--steps", type=int, default=200, help="steps of the sweep")
+    finder.add_argument("--start-lr", type=float, default=1e-6)
+    finder.add_argument("--end-lr", type=float, default=10.0)
+    finder.add_argument("--seed", type=int, default=0)
+    finder.add_argument("--plot", help="save a loss-vs-rate figure here (needs matplotlib)")
+    finder.set_defaults(run=run_lr_find)
+
+    data_command = commands.add_parser("data", help="download or inspect datasets")
+    data_commands = data_command.add_subparsers(
+        dest="data_command", metavar="ACTION", required=True
+    )
+    download = data_commands.add_parser(
+        "download", help="download and verify MNIST or Fashion-MNIST into the cache"
+    )
+    download.add_argument("name", choices=("mnist", "fashion-mnist"))
+    download.add_argument("--dir", help="directory to put the files in (default: the cache)")
+    download.set_defaults(run=run_data_download)
+    info = data_commands.add_parser("info", help="which dataset files a directory holds")
+    info.add_argument("directory")
+    info.set_defaults(run=run_data_info)
     return parser
 
 
@@ -202,6 +235,69 @@ def run_predict(args: argparse.Namespace) -> int:
         + " ".join(str(int(c)) for c in shown)
         + (" ..." if len(labels) > len(shown) else "")
     )
+    return 0
+
+
+def run_lr_find(args: argparse.Namespace) -> int:
+    from nn101.lr_finder import lr_find
+
+    rng = np.random.default_rng(args.seed)
+    train, _ = load_dataset(args.dataset, args.data_dir, seed=args.seed)
+    num_classes = int(train.y.max()) + 1  # type: ignore[union-attr]
+    in_features = int(np.prod(train.x.shape[1:]))
+    hidden = parse_hidden(args.hidden or DEFAULTS[args.dataset]["hidden"])
+    model = build_mlp(in_features, hidden, num_classes, args.activation, rng=rng)
+    cls = OPTIMIZERS[args.optimizer]
+    result = lr_find(
+        model,
+        train,
+        loss=SoftmaxCrossEntropy(),
+        optimizer_factory=lambda params, rate: cls(params, learning_rate=rate),
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        num_steps=args.steps,
+        batch_size=args.batch_size,
+        rng=rng,
+    )
+    print(
+        f"Swept {len(result.rates)} rates from {result.rates[0]:.2g} to "
+        f"{result.rates[-1]:.2g} ({args.optimizer}, {_describe(in_features, hidden, num_classes)})"
+    )
+    print(f"Suggested learning rate: {result.suggestion:.3g}")
+    if args.plot:
+        _plot_lr_find(result, args.plot)
+        print(f"Saved the plot to {args.plot}")
+    return 0
+
+
+def _plot_lr_find(result: Any, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogx(result.rates, result.losses)
+    top = min(float(np.max(result.losses)), 1.5 * float(result.losses[0]))  # hide the blow-up
+    ax.set_ylim(float(np.min(result.losses)) * 0.95, top)
+    ax.axvline(
+        result.suggestion, color="C3", linestyle="--", label=f"suggested {result.suggestion:.2g}"
+    )
+    ax.set(xlabel="learning rate", ylabel="smoothed loss", title="Learning-rate range test")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_data_download(args: argparse.Namespace) -> int:
+    directory = data.download(args.name, args.dir)
+    print(f"{args.name}: all files verified in {directory}")
+    return 0
+
+
+def run_data_info(args: argparse.Namespace) -> int:
+    print(data.describe(args.directory))
     return 0
 
 

@@ -267,8 +267,14 @@ def _apply_schedule(schedule: Callable[[int], float], t: int, optimizer: Optimiz
     optimizer.learning_rate = float(schedule(t))
     momentum = getattr(schedule, "momentum", None)
     if callable(momentum):  # 1cycle cycles the momentum opposite to the rate
-        attribute = "momentum" if hasattr(optimizer, "momentum") else "beta1"
-        setattr(optimizer, attribute, float(momentum(t)))
+        for attribute in ("momentum", "beta1"):
+            if hasattr(optimizer, attribute):
+                setattr(optimizer, attribute, float(momentum(t)))
+                return
+        raise ValueError(
+            f"fit: {type(schedule).__name__} cycles momentum, but "
+            f"{type(optimizer).__name__} has neither momentum nor beta1"
+        )
 
 
 def _running(total_loss: float, correct: int, seen: int, classify: bool) -> dict[str, float]:
