@@ -208,7 +208,7 @@ shallow = nn101.Sequential(
     nn101.ReLU(),
     nn101.Dense(64, 3, rng=rng),
 )
-epochs = 300
+epochs = 200
 linear_history = train_model(linear, epochs, learning_rate=0.5)
 shallow_history = train_model(shallow, epochs, learning_rate=0.5)
 for name, history in (("linear", linear_history), ("one hidden layer", shallow_history)):

@@ -129,7 +129,7 @@ for name, expected in (
 # ## Experiment: ten layers, bad and good initialization
 #
 # A stack of ten `Dense(256, 256)` layers, each followed by the activation, fed a batch of
-# 300 standard-normal inputs. We record the standard deviation of every layer's output on the
+# 200 standard-normal inputs. We record the standard deviation of every layer's output on the
 # way forward, then send a random upstream gradient back and record the standard deviation
 # of the gradient reaching every layer's input. Five set-ups:
 #
@@ -141,8 +141,8 @@ for name, expected in (
 
 # %%
 width, depth = 256, 10
-x = rng.normal(size=(300, width))
-upstream = rng.normal(size=(300, width))
+x = rng.normal(size=(200, width))
+upstream = rng.normal(size=(200, width))
 setups = {
     "tanh, N(0, 0.01²)": (nn101.Tanh, functools.partial(nn101.init.normal, std=0.01)),
     "tanh, N(0, 1)": (nn101.Tanh, functools.partial(nn101.init.normal, std=1.0)),
@@ -234,7 +234,7 @@ print(f"with N(0, 1) weights, {saturated:.0%} of the tanh outputs in layer 10 ar
 # %% [markdown]
 # ## Does it matter for training?
 #
-# A ten-layer tanh network of width 64 on the digits (chapter 7), trained for 10 epochs with
+# A ten-layer tanh network of width 64 on the digits (chapter 7), trained for 8 epochs with
 # the same optimizer and learning rate, from three initializations.
 
 # %%
@@ -251,7 +251,7 @@ for name, weight_init in (
     model = nn101.Sequential(*layers, nn101.Dense(64, 10, rng=rng))
     history = model.fit(
         train,
-        epochs=10,
+        epochs=8,
         batch_size=32,
         optimizer=nn101.SGD(model.parameters(), learning_rate=0.05),
         loss=nn101.SoftmaxCrossEntropy(),
@@ -263,8 +263,8 @@ for name, weight_init in (
 
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
 for name, h in curves.items():
-    ax_loss.plot(range(1, 11), h["loss"], marker="o", ms=3, label=name)
-    ax_acc.plot(range(1, 11), h["val_accuracy"], marker="o", ms=3, label=name)
+    ax_loss.plot(range(1, 9), h["loss"], marker="o", ms=3, label=name)
+    ax_acc.plot(range(1, 9), h["val_accuracy"], marker="o", ms=3, label=name)
 ax_loss.set_yscale("log")
 ax_loss.set_title("training loss, 10 tanh layers")
 ax_acc.set_title("test accuracy")
@@ -273,7 +273,7 @@ for ax in (ax_loss, ax_acc):
     ax.legend(fontsize=8)
 plt.show()
 for name, h in curves.items():
-    print(f"{name:15s} test accuracy after 10 epochs: {h['val_accuracy'][-1]:.3f}")
+    print(f"{name:15s} test accuracy after 8 epochs: {h['val_accuracy'][-1]:.3f}")
 
 # %% [markdown]
 # Both badly initialized networks stay at chance (about 10 % on ten classes) for the whole
