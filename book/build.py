@@ -100,7 +100,8 @@ def install_kernel_spec(directory: Path = BUILD / "book" / "kernels") -> Path:
         "language": "python",
         "env": {
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "PYTHONWARNINGS": "default",
+            # tqdm.auto asks for ipywidgets inside Jupyter; plain-text progress bars are fine.
+            "PYTHONWARNINGS": "ignore:IProgress not found:Warning",
         },
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")

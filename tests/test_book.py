@@ -47,8 +47,11 @@ CHAPTERS = build.find_chapters()
 
 
 @pytest.fixture(scope="session")
-def book():
-    """Execute every chapter and build the site, once; returns (results by name, site dir)."""
+def book(tmp_path_factory):
+    """Execute every chapter and build the site, once; returns (results by name, site dir).
+
+    Into a private temporary directory, so that a `make book` running at the same time (or
+    another test session) cannot overwrite the pages under test."""
     for tool in ("jupytext", "nbclient", "ipykernel", "mkdocs", "mkdocs_jupyter", "matplotlib"):
         if importlib.util.find_spec(tool) is None:
             skip_or_fail(f"{tool} is not installed (pip install -e '.[book]')")
@@ -56,9 +59,11 @@ def book():
         build.find_mathjax()
     except build.BookBuildError as exc:
         skip_or_fail(str(exc))
-    results = build.execute_chapters(CHAPTERS, raise_on_error=False)
-    build.build_site(results)
-    return {r.name: r for r in results}, build.SITE
+    root = tmp_path_factory.mktemp("book")
+    docs, site = root / "docs", root / "site"
+    results = build.execute_chapters(CHAPTERS, docs_dir=docs, raise_on_error=False)
+    build.build_site(results, docs_dir=docs, site_dir=site)
+    return {r.name: r for r in results}, site
 
 
 def _cells(notebook: Path) -> list[dict]:

@@ -110,3 +110,15 @@ def test_data_download_reports_a_failure_cleanly(tmp_path, capsys, monkeypatch):
     assert "could not download" in capsys.readouterr().err
     leftovers = list((tmp_path / "cache").rglob("*")) if (tmp_path / "cache").exists() else []
     assert leftovers == []
+
+
+def test_train_on_real_mnist_from_a_data_dir(data_dir, tmp_path, capsys):
+    out = tmp_path / "mnist-model"
+    args = ["train", "--quiet", "--dataset", "mnist", "--data-dir", str(data_dir / "mnist"),
+            "--epochs", "1", "--hidden", "100", "--out", str(out)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "60,000 train / 10,000 test" in text
+    assert accuracy_in(text) >= 0.94
+    assert main(["evaluate", str(out), "--data-dir", str(data_dir / "mnist")]) == 0
+    assert accuracy_in(capsys.readouterr().out) == pytest.approx(accuracy_in(text), abs=1e-4)

@@ -96,3 +96,19 @@ def test_pickled_arrays_are_refused(tmp_path):
     np.savez(tmp_path / "m" / "weights.npz", **{"0.weight": objects})
     with pytest.raises(ValueError, match="(?i)pickle"):
         nn101.load(tmp_path / "m")
+
+
+def test_batchnorm_running_statistics_and_dropout_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    original = nn101.Sequential(
+        nn101.Dense(4, 6, rng=rng), nn101.BatchNorm1d(6), nn101.ReLU(),
+        nn101.Dropout(0.5, rng=rng), nn101.Dense(6, 2, rng=rng))
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    for _ in range(3):  # training-mode passes move the running statistics away from 0 / 1
+        original.forward(x, training=True)
+    original.save(tmp_path / "m")
+    loaded = nn101.load(tmp_path / "m")
+    assert not np.allclose(loaded[1].running_mean, 0)
+    np.testing.assert_array_equal(loaded[1].running_var, original[1].running_var)
+    np.testing.assert_array_equal(loaded.predict(x), original.predict(x))
+    assert loaded[3].rate == 0.5

@@ -176,9 +176,14 @@ for idx in nn101.data.batch_indices(len(X2), 20, shuffle=True, rng=rng):
         model.backward(loss_fn.backward())
         opt.step()
     w_diff = two_class.weight.value[:, 0] - two_class.weight.value[:, 1]
-    gaps.append(np.abs(w_diff - logistic.weight.value[:, 0]).max())
+    b_diff = two_class.bias.value[0] - two_class.bias.value[1]
+    gaps.append(
+        max(
+            np.abs(w_diff - logistic.weight.value[:, 0]).max(), abs(b_diff - logistic.bias.value[0])
+        )
+    )
 
-print(f"{len(gaps)} steps; largest |(w1 - w2) - w| along the way: {max(gaps):.1e}")
+print(f"{len(gaps)} steps; largest |(w1 - w2) - w| or |(b1 - b2) - b| on the way: {max(gaps):.1e}")
 assert max(gaps) < 1e-12
 
 # %% [markdown]

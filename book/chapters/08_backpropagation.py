@@ -160,9 +160,10 @@ plt.show()
 #
 # $$\frac{\partial L}{\partial Z} = G \odot \phi'(Z).$$
 #
-# That is all the calculus a multilayer network needs. Here is nn101's `Dense.backward`,
-# three lines for three formulas (it adds into `grad` rather than overwriting it, so that a
-# parameter used twice collects both contributions):
+# That is all the calculus a multilayer network needs. Here is nn101's `Dense.backward`: the
+# three formulas, plus the gradients of the optional weight penalties of chapter 13. It adds
+# into `grad` rather than overwriting it, so that a parameter used twice collects both
+# contributions:
 
 # %%
 print(inspect.getsource(nn101.Dense.backward))
@@ -201,9 +202,11 @@ print(inspect.getsource(nn101.Sequential.backward))
 # gradient is exactly $\partial L / \partial Y = U$. So `check_layer` draws $U$, calls
 # `backward(U)`, and compares the result, and every parameter's gradient, with centred finite
 # differences of $L$, in float64. A random $U$ exercises every output at once, so one check
-# covers the input and all parameters. It returns the worst **relative** error
-# $\max |g - \hat g| / \max(|g| + |\hat g|)$; anything below about $10^{-7}$ means the
-# formulas are right, while a wrong formula typically gives $10^{-2}$ or more.
+# covers the input and all parameters. For each of those arrays it computes the **relative**
+# error $\lVert g - \hat g \rVert / (\lVert g \rVert + \lVert \hat g \rVert)$ between the
+# backward pass $g$ and the finite differences $\hat g$, and returns the worst. Anything
+# below about $10^{-7}$ means the formulas are right; a wrong formula typically gives
+# $10^{-2}$ or more.
 
 # %%
 print(inspect.getsource(check_layer))

@@ -24,21 +24,24 @@ rng = np.random.default_rng(seed=11)
 # %% [markdown]
 # ## Why random, and why zero will not do
 #
-# Suppose all weights of a hidden layer start equal (zero, say). Then every hidden unit
-# computes the same function of the input, receives the same gradient (its outgoing weights
-# are equal too), and takes the same step. The units stay identical forever: a layer of 100
-# units trained this way is a layer of one. Random initial weights **break the symmetry**.
-# What remains is to choose the distribution's scale. (Biases have no symmetry to break and
-# start at zero.)
+# Suppose all weights into a hidden layer start equal, and every hidden unit also starts with
+# the same outgoing weights. Then every hidden unit computes the same function of the input,
+# receives the same gradient, and takes the same step. The units stay identical forever: a
+# layer of 100 units trained this way is a layer of one. (All zeros is the extreme case:
+# then no gradient reaches the first layer at all, since $\partial L/\partial H = G W_2^\top = 0$.)
+# Random initial weights **break the symmetry**. What remains is to choose the
+# distribution's scale. Biases have no symmetry to break and start at zero.
 
 # %%
 x_small = rng.normal(size=(64, 4))
 labels_small = rng.integers(0, 3, size=64)
 net = nn101.Sequential(
-    nn101.Dense(4, 5, weight_init="zeros", dtype=np.float64, rng=rng),
+    nn101.Dense(4, 5, dtype=np.float64, rng=rng),
     nn101.Tanh(),
-    nn101.Dense(5, 3, weight_init="zeros", dtype=np.float64, rng=rng),
+    nn101.Dense(5, 3, dtype=np.float64, rng=rng),
 )
+net[0].weight.value[...] = 0.3  # every input weight equal
+net[2].weight.value[...] = rng.normal(size=3)  # (5, 3): every hidden unit's row the same
 optimizer = nn101.SGD(net.parameters(), learning_rate=0.5)
 loss_fn = nn101.SoftmaxCrossEntropy()
 for _ in range(100):
@@ -47,11 +50,13 @@ for _ in range(100):
     net.backward(loss_fn.backward())
     optimizer.step()
 W1 = net[0].weight.value  # (4, 5): column j is hidden unit j
-print("after 100 steps from zero, the five hidden units' weights:\n", W1.round(4))
+print("after 100 steps, the input weights of the five hidden units (one per column):")
+print(W1.round(4))
+assert np.allclose(W1, W1[:, :1])  # every column equals the first
 
 # %% [markdown]
-# All five columns are still identical (here still zero: with every weight zero, the output
-# layer sends no gradient back at all).
+# The weights have moved away from 0.3, but all five columns are still identical: the
+# network has five copies of one hidden unit.
 #
 # ## The variance of one layer
 #
@@ -252,8 +257,8 @@ for name, weight_init in (
     history = model.fit(
         train,
         epochs=8,
-        batch_size=32,
-        optimizer=nn101.SGD(model.parameters(), learning_rate=0.05),
+        batch_size=64,
+        optimizer=nn101.SGD(model.parameters(), learning_rate=0.1),
         loss=nn101.SoftmaxCrossEntropy(),
         validation_data=test,
         rng=rng,

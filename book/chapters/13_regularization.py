@@ -39,8 +39,7 @@ import nn101
 # its gradient is elementwise:
 #
 # $$
-# \frac{\partial \Omega}{\partial W_{ij}} = \lambda_1 \operatorname{sign}(W_{ij})
-# + 2 \lambda_2 W_{ij}.
+# \frac{\partial \Omega}{\partial W_{ij}} = \lambda_1 \operatorname{sign}(W_{ij}) + 2 \lambda_2 W_{ij}.
 # $$
 #
 # (At $W_{ij} = 0$, $|W_{ij}|$ has no derivative; $\operatorname{sign}(0) = 0$ is the usual
@@ -235,13 +234,15 @@ plt.show()
 
 # %% [markdown]
 # L1 sets most first-layer weights to (nearly) zero and leaves a minority large — the long
-# tails of the green histogram: each hidden unit ends up reading a few pixels, a *sparse*
-# weight matrix. L2 shrinks the whole distribution, its largest weights most of all, into a
-# narrow bell. (L2's spike at zero comes mostly from the weights of pixels that are blank in
-# every training image: no data gradient ever opposes their decay. With Adam their decay is
-# also faster than the formula $1 - 2\eta\lambda_2$ suggests, because Adam rescales every
-# gradient, the penalty's included, to a similar size; AdamW's *decoupled* weight decay exists
-# to undo exactly that.)
+# tails of the green histogram: each hidden unit ends up reading only a minority of the
+# pixels, through a *sparse* weight matrix. L2 shrinks the whole distribution, its largest
+# weights most of all, into a narrow bell. L2 has a spike at zero as well, smaller than L1's,
+# and the optimizer is the reason: Adam divides every gradient, the penalty's included, by a
+# running estimate of its size (chapter 15), so a weight whose only gradient is the penalty
+# $2\lambda_2 W$ keeps shrinking by about $\eta$ per step, however small it already is — L2
+# under Adam behaves partly like L1. (With plain SGD the L2 pull fades as $W \to 0$, as
+# derived above; the *decoupled* weight decay of `nn101.AdamW` restores that behaviour for
+# Adam.)
 
 # %% [markdown]
 # ## PyTorch cross-check
@@ -288,8 +289,9 @@ print(f"penalized loss {ours:.10f} agrees with PyTorch; dropout kept {mask.mean(
 # %% [markdown]
 # ## Exercises
 #
-# 1. Scan $\lambda_2 \in \{10^{-5}, 10^{-4}, 10^{-3}, 10^{-2}, 10^{-1}\}$ and plot the best and
-#    the final validation loss against $\lambda_2$. Where is underfitting, where overfitting?
+# 1. Scan $\lambda_2 \in \{10^{-5}, 10^{-4}, 10^{-3}, 10^{-2}, 10^{-1}\}$ and plot the final
+#    training and validation accuracy against $\lambda_2$. Where is overfitting, where
+#    underfitting? Do the same for the dropout rate.
 # 2. Show that with L2 and SGD (no momentum) one step equals `SGD(weight_decay=...)` for the
 #    right value of `weight_decay`. What is it in terms of $\lambda_2$?
 # 3. Early stopping is a regularizer too: train the unregularized network with

@@ -36,8 +36,7 @@ import nn101
 # Since $\xi_t$ is independent of $\theta_t$,
 #
 # $$
-# \operatorname{Var}[\theta_{t+1}] = (1 - \eta\lambda)^2 \operatorname{Var}[\theta_t]
-# + \eta^2 s^2 ,
+# \operatorname{Var}[\theta_{t+1}] = (1 - \eta\lambda)^2 \operatorname{Var}[\theta_t] + \eta^2 s^2 ,
 # $$
 #
 # whose fixed point $V = (1-\eta\lambda)^2 V + \eta^2 s^2$ is
@@ -71,8 +70,8 @@ import nn101
 #
 # Smith (2017) proposed the opposite of monotone decay: let the rate go up and down
 # periodically between a lower bound $\eta_{\min}$ and an upper bound $\eta_{\max}$, in a
-# triangle of half-period $s$ steps. With $c = \lfloor t / 2s \rfloor$ the cycle and $x = t/(2s)
-# - c \in [0, 1)$ the position within it,
+# triangle of half-period $s$ steps. With $c = \lfloor t / 2s \rfloor$ the cycle and
+# $x = t/(2s) - c \in [0, 1)$ the position within it,
 #
 # $$
 # \eta_t = \eta_{\min} + (\eta_{\max} - \eta_{\min}) \cdot
@@ -237,7 +236,8 @@ short_total = 3 * steps_per_epoch
 results["1cycle, 3 epochs"] = train(nn101.OneCycle(0.1, total_steps=short_total), epochs=3)
 for name, history in results.items():
     print(f"{name:24s} final training loss {history['loss'][-1]:.4f}, "
-          f"test loss {history['val_loss'][-1]:.4f}, test accuracy {history['val_accuracy'][-1]:.3f}")
+          f"test loss {history['val_loss'][-1]:.4f}, "
+          f"test accuracy {history['val_accuracy'][-1]:.3f}")
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))

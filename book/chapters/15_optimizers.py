@@ -96,8 +96,10 @@ import nn101
 # \theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
 # $$
 #
-# The correction matters most for $v$: with $\beta_2 = 0.999$, $1 - \beta_2^t$ is $0.001$ at
-# the first step, and without it the first steps would be about 30 times too long.
+# The correction matters most for $v$: at the first step $1 - \beta_2 = 0.001$, so an
+# uncorrected $\sqrt{v_1} = \sqrt{0.001}\,|g_1|$ is about 30 times too small, and correcting
+# $m$ alone would make the first step about 30 times too long ($1/\sqrt{0.001} \approx 32$).
+# With neither corrected the two errors partly cancel, to a first step about 3 times too long.
 #
 # ## AdaMax
 #
@@ -190,7 +192,7 @@ rates = np.logspace(-4, 0, 9)
 paths, best_rate = {}, {}
 with np.errstate(over="ignore", invalid="ignore"):  # some rates are meant to blow up
     for name, make in contenders.items():
-        runs = {rate: trajectory(lambda p, rate=rate: make(p, rate)) for rate in rates}
+        runs = {rate: trajectory(lambda p, r=rate, m=make: m(p, r)) for rate in rates}
         final = {rate: rosenbrock(path[-1]) if len(path) == 501 else np.inf
                  for rate, path in runs.items()}
         best_rate[name] = min(final, key=final.get)

@@ -98,8 +98,8 @@ import nn101
 #
 # $$
 # \boxed{\;\frac{\partial \mathcal{L}}{\partial x} = \frac{\gamma\, r}{N}
-#   \Big( N g - \frac{\partial \mathcal{L}}{\partial \beta}
-#   - \hat x \odot \frac{\partial \mathcal{L}}{\partial \gamma} \Big)\;}
+#   \Big( N g - \frac{\partial \mathcal{L}}{\partial \beta} -
+#   \hat x \odot \frac{\partial \mathcal{L}}{\partial \gamma} \Big)\;}
 # $$
 #
 # Read it as: take the upstream gradient, remove its mean (the part that would only shift the
@@ -256,7 +256,7 @@ with torch.no_grad():
     theirs.weight.copy_(torch.from_numpy(gamma))
     theirs.bias.copy_(torch.from_numpy(beta))
 
-for step in range(2):
+for _ in range(2):
     x, g = rng.normal(1.0, 3.0, size=(16, 4)), rng.normal(size=(16, 4))
     ours.zero_grad()
     theirs.zero_grad()

@@ -221,7 +221,8 @@ wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:24]
 fig, axes = plt.subplots(3, 8, figsize=(11, 4.8))
 for ax, index in zip(axes.ravel(), wrong):
     ax.imshow(test[index][0].reshape(side, side), cmap="gray_r")
-    ax.set_title(f"{actual[index]} → {predicted[index]} ({probabilities[index, predicted[index]]:.2f})",
+    confidence = probabilities[index, predicted[index]]
+    ax.set_title(f"{actual[index]} → {predicted[index]} ({confidence:.2f})",
                  fontsize=9, color="firebrick")
 for ax in axes.ravel():
     ax.axis("off")

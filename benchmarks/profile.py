@@ -1,0 +1,135 @@
+"""Where one nn101 training step spends its time: matrix products, optimizer, elementwise, Python.
+
+The real ``model.fit`` runs for one epoch while every layer's ``forward`` / ``backward``, the
+loss's ``forward`` / ``backward`` and the optimizer's ``step`` / ``zero_grad`` are wrapped with
+``perf_counter`` timers (on the instances; nothing in nn101 changes). Then:
+
+* matrix products: the three products of each Dense layer (x W, xᵀ g, g Wᵀ) timed alone on
+  the same shapes and memory layouts, times the number of steps;
+* elementwise: the rest of Dense (bias add, bias-gradient sum, gradient accumulation, input
+  checks), the activations and the loss;
+* optimizer: ``step`` + ``zero_grad``;
+* Python overhead: everything else in ``fit`` (batch gathering and shuffling, dtype checks,
+  penalty, accuracy, bookkeeping) and the timers' own cost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from benchmarks.configs import Config
+from benchmarks.systems import nn101_model, nn101_optimizer
+
+__all__ = ["profile_config", "profile_markdown"]
+
+
+def _wrap(obj: Any, method: str, totals: dict[str, float], key: str) -> None:
+    original: Callable[..., Any] = getattr(obj, method)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        result = original(*args, **kwargs)
+        totals[key] += time.perf_counter() - start
+        return result
+
+    setattr(obj, method, timed)  # an instance attribute shadows the class's method
+
+
+def _matmul_seconds(sizes: tuple[int, ...], batch: int, repeats: int) -> float:
+    """Seconds per step of the Dense products alone, for full batches of ``batch``."""
+    rng = np.random.default_rng(0)
+    per_step = 0.0
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        x = rng.random((batch, a), dtype=np.float32)
+        W = rng.random((a, b), dtype=np.float32)
+        g = rng.random((batch, b), dtype=np.float32)
+        for left, right in ((x, W), (x.T, g), (g, W.T)):  # forward, dL/dW, dL/dx
+            np.matmul(left, right)  # warm-up
+            start = time.perf_counter()
+            for _ in range(repeats):
+                np.matmul(left, right)
+            per_step += (time.perf_counter() - start) / repeats
+    return per_step
+
+
+def profile_config(config: Config, x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """The breakdown of one epoch of ``config`` (a training configuration) on nn101."""
+    import nn101
+
+    rng = np.random.default_rng(seed)
+    model = nn101_model(config.sizes, rng)
+    optimizer = nn101_optimizer(config.optimizer, model.parameters())
+    loss = nn101.SoftmaxCrossEntropy()
+    totals: dict[str, float] = defaultdict(float)
+    for layer in model.layers:
+        kind = "dense" if isinstance(layer, nn101.Dense) else "activation"
+        _wrap(layer, "forward", totals, kind)
+        _wrap(layer, "backward", totals, kind)
+    _wrap(loss, "forward", totals, "loss")
+    _wrap(loss, "backward", totals, "loss")
+    _wrap(optimizer, "step", totals, "optimizer")
+    _wrap(optimizer, "zero_grad", totals, "optimizer")
+
+    def epoch(inputs: np.ndarray, targets: np.ndarray) -> float:
+        start = time.perf_counter()
+        model.fit(
+            inputs,
+            targets,
+            epochs=1,
+            batch_size=config.batch_size,
+            optimizer=optimizer,
+            loss=loss,
+            verbose=0,
+            rng=rng,
+        )
+        return time.perf_counter() - start
+
+    epoch(x[: 4 * config.batch_size], y[: 4 * config.batch_size])  # warm-up, state allocated
+    totals.clear()
+    total = epoch(x, y)
+    full, last = divmod(len(x), config.batch_size)
+    steps = full + (last > 0)
+    matmul = full * _matmul_seconds(config.sizes, config.batch_size, min(full, 50))
+    if last:
+        matmul += _matmul_seconds(config.sizes, last, 1)
+    matmul = min(matmul, totals["dense"])  # alone they may run a little faster than in place
+    parts = {
+        "matmul": matmul,
+        "dense_other": totals["dense"] - matmul,
+        "activations": totals["activation"],
+        "loss": totals["loss"],
+        "optimizer": totals["optimizer"],
+    }
+    parts["python"] = max(total - sum(parts.values()), 0.0)
+    groups = {
+        "matrix products": parts["matmul"],
+        "optimizer": parts["optimizer"],
+        "elementwise": parts["dense_other"] + parts["activations"] + parts["loss"],
+        "Python overhead": parts["python"],
+    }
+    return {
+        "config": config.name,
+        "steps": steps,
+        "step_us": 1e6 * total / steps,
+        "share": {k: v / total for k, v in groups.items()},
+        "detail_us_per_step": {k: 1e6 * v / steps for k, v in parts.items()},
+    }
+
+
+def profile_markdown(profiles: list[dict[str, Any]]) -> str:
+    """A table: one row per configuration, the share of each group and the step time."""
+    groups = ["matrix products", "optimizer", "elementwise", "Python overhead"]
+    lines = [
+        "| Configuration | µs / step | " + " | ".join(groups) + " | detail (µs / step) |",
+        "|---|---:|" + "---:|" * len(groups) + "---|",
+    ]
+    for p in profiles:
+        shares = " | ".join(f"{100 * p['share'][g]:.0f}%" for g in groups)
+        detail = ", ".join(f"{k} {v:.0f}" for k, v in p["detail_us_per_step"].items())
+        lines.append(f"| {p['config']} | {p['step_us']:.0f} | {shares} | {detail} |")
+    return "\n".join(lines)

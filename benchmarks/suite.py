@@ -1,0 +1,207 @@
+"""The suite, top to bottom: machine, data, timings (alternating systems), memory, profile."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import memory
+from benchmarks.configs import Config, default_configs, quick_configs
+from benchmarks.machine import (
+    blas_threads,
+    describe_machine,
+    load_data,
+    matmul_peak_gflops,
+    set_threads,
+)
+from benchmarks.profile import profile_config, profile_markdown
+from benchmarks.report import evaluate_targets, markdown, summarize
+from benchmarks.systems import SYSTEMS, available_systems
+
+__all__ = ["run", "run_profile"]
+
+NOTE = (
+    "Timings are medians over alternating repeats in one process; peak RSS comes from a "
+    "separate child process per system and configuration. Other work on the machine during "
+    "the run makes every number noisier (see the load average)."
+)
+
+
+_STARTED = time.perf_counter()
+
+
+def _log(message: str) -> None:
+    print(f"[{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _setup(threads: int | None, quick: bool = False) -> tuple[int, str]:
+    if threads is not None:
+        source = "--threads"
+    elif quick:  # a smoke run: one thread stays fast even on a busy machine
+        threads, source = 1, "--quick"
+    else:
+        threads, source = blas_threads()
+    set_threads(threads)
+    return threads, source
+
+
+def time_config(
+    config: Config, x: np.ndarray, y: np.ndarray, systems: list[str], repeats: int, seed: int
+) -> dict[str, dict[str, Any]]:
+    """Raw timings of ``config`` for each system: one warm-up each, then ``repeats`` rounds,
+    the order of the systems rotating by one each round so none always runs first."""
+    results: dict[str, dict[str, Any]] = {s: {"seconds": [], "samples_per_s": []} for s in systems}
+    warm = min(len(x), 4 * config.batch_size)
+    for system in systems:
+        SYSTEMS[system][config.task](config, x[:warm], y[:warm], seed)
+    for r in range(repeats):
+        shift = r % len(systems)
+        for system in systems[shift:] + systems[:shift]:
+            gc.collect()
+            seconds = SYSTEMS[system][config.task](config, x, y, seed + r)
+            results[system]["seconds"].append(seconds)
+            results[system]["samples_per_s"].append(len(x) / seconds)
+    return results
+
+
+def run(
+    *,
+    quick: bool = False,
+    repeats: int = 5,
+    threads: int | None = None,
+    data: str = "auto",
+    out_dir: Path,
+    measure_memory: bool = True,
+    profile: bool = True,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run the suite, write ``results.json`` and ``results.md`` into ``out_dir``, return both."""
+    started = time.perf_counter()
+    threads, source = _setup(threads, quick)
+    status = available_systems()
+    systems = [s for s in SYSTEMS if not status[s]]
+    configs = quick_configs() if quick else default_configs()
+    meta = describe_machine(threads, source)
+    x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
+    _log(f"{meta['cpu']}, {threads} threads; data: {meta['data']}")
+    peak = matmul_peak_gflops(size=512 if quick else 2048)
+
+    entries = []
+    for config in configs:
+        entry = config.to_dict()
+        timings = time_config(
+            config, x[: config.samples], y[: config.samples], systems, repeats, seed
+        )
+        entry["systems"] = {s: timings.get(s, {"skipped": status[s]}) for s in SYSTEMS}
+        entries.append(entry)
+        rates = {s: f"{np.median(t['samples_per_s']):,.0f}/s" for s, t in timings.items()}
+        _log(f"{config.name}: {rates}")
+
+    mnist_memory = None
+    if measure_memory:
+        # Quick mode checks the children on the first configuration only (each costs imports).
+        count = 1 if quick else len(configs)
+        _measure_memory(entries[:count], configs[:count], x, y, systems, threads)
+        if not quick:
+            _log("MNIST memory target ...")
+            mnist_memory = memory.mnist_target(threads)
+    profiles = _profiles(configs, x, y, seed) if profile else []
+
+    peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048))  # best of start and end
+    for entry in entries:
+        summarize(entry, peak)
+    meta.update(
+        repeats=repeats,
+        quick=quick,
+        matmul_peak_gflops=peak,
+        wall_seconds=time.perf_counter() - started,
+        note=NOTE,
+    )
+    results = {
+        "meta": meta,
+        "configs": entries,
+        "mnist_memory": mnist_memory,
+        "profile": profiles,
+        "targets": evaluate_targets(entries, profiles, mnist_memory),
+    }
+    _write(out_dir, "results", results)
+    return results
+
+
+def _measure_memory(
+    entries: list[dict[str, Any]],
+    configs: list[Config],
+    x: np.ndarray,
+    y: np.ndarray,
+    systems: list[str],
+    threads: int,
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="nn101-bench-") as tmp:
+        for entry, config in zip(entries, configs):
+            x_path, y_path = (
+                Path(tmp) / f"x{config.samples}.npy",
+                Path(tmp) / f"y{config.samples}.npy",
+            )
+            if not x_path.exists():
+                np.save(x_path, x[: config.samples])
+                np.save(y_path, y[: config.samples])
+            for system in systems:
+                result = memory.measure(system, config, x_path, y_path, threads)
+                entry["systems"][system]["memory"] = result
+            _log(
+                f"{config.name} memory: "
+                + ", ".join(
+                    f"{s}: {entry['systems'][s]['memory'].get('peak_mb', 'error')} MB"
+                    for s in systems
+                )
+            )
+
+
+def _profiles(
+    configs: list[Config], x: np.ndarray, y: np.ndarray, seed: int
+) -> list[dict[str, Any]]:
+    profiles = []
+    for config in configs:
+        if config.task == "train":
+            profiles.append(profile_config(config, x[: config.samples], y[: config.samples], seed))
+            shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in profiles[-1]["share"].items())
+            _log(f"profile {config.name}: {shares}")
+    return profiles
+
+
+def run_profile(
+    *,
+    quick: bool = False,
+    threads: int | None = None,
+    data: str = "auto",
+    out_dir: Path,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Only the profile of each training configuration; writes ``profile.json`` / ``.md``."""
+    threads, source = _setup(threads, quick)
+    configs = quick_configs() if quick else default_configs()
+    meta = describe_machine(threads, source)
+    x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
+    results = {"meta": meta, "profile": _profiles(configs, x, y, seed)}
+    header = (
+        f"Profile of one nn101 training step, {meta['date']}, {meta['cpu']}, "
+        f"{threads} threads, numpy {meta['versions']['numpy']}.\n\n"
+    )
+    _write(out_dir, "profile", results, header + profile_markdown(results["profile"]) + "\n")
+    return results
+
+
+def _write(out_dir: Path, stem: str, results: dict[str, Any], text: str | None = None) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    if text is None:
+        text = markdown(results)
+    (out_dir / f"{stem}.md").write_text(text)
+    print(text)

@@ -1,0 +1,105 @@
+"""Smoke test of the benchmark harness: `python -m benchmarks --quick` on a tiny network.
+
+Checks the structure of what it writes (every system timed, ratios, GFLOP/s, memory from the
+child processes, profile shares adding up), never a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parent.parent
+SYSTEMS = ("nn101", "torch", "sklearn")
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    for module in ("torch", "sklearn", "threadpoolctl"):
+        try:
+            __import__(module)
+        except ImportError:
+            skip_or_fail(f"{module} is not installed (pip install -e '.[bench]')")
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--data", "synthetic", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    return results, out
+
+
+def test_meta_describes_the_run(quick_results: tuple[dict, Path]) -> None:
+    meta = quick_results[0]["meta"]
+    assert meta["quick"] is True and meta["repeats"] == 1
+    assert meta["threads"] >= 1
+    assert {"numpy", "torch", "sklearn", "nn101"} <= set(meta["versions"])
+    assert meta["matmul_peak_gflops"] > 0
+    assert meta["data"].startswith("synthetic")
+
+
+def test_every_config_times_every_system(quick_results: tuple[dict, Path]) -> None:
+    configs = quick_results[0]["configs"]
+    assert [c["task"] for c in configs] == ["train", "train", "predict"]
+    for config in configs:
+        assert config["parameters"] == 784 * 32 + 32 + 32 * 10 + 10
+        assert set(config["systems"]) == set(SYSTEMS)
+        for result in config["systems"].values():
+            assert len(result["samples_per_s"]) == 1
+            assert result["min"] <= result["median"] <= result["max"]
+            assert result["gflops"] == pytest.approx(
+                result["median"] * config["flops_per_sample"] / 1e9
+            )
+            assert 0 < result["percent_of_peak"]
+        nn101 = config["systems"]["nn101"]["median"]
+        for other in ("torch", "sklearn"):
+            expected = nn101 / config["systems"][other]["median"]
+            assert config[f"ratio_to_{other}"] == pytest.approx(expected)
+
+
+def test_memory_comes_from_child_processes(quick_results: tuple[dict, Path]) -> None:
+    first = quick_results[0]["configs"][0]
+    for system in SYSTEMS:
+        memory = first["systems"][system]["memory"]
+        assert "error" not in memory, memory
+        assert memory["peak_mb"] >= memory["rss_before_mb"] > 0
+        assert memory["delta_mb"] == pytest.approx(
+            memory["peak_mb"] - memory["rss_before_mb"], abs=0.2
+        )
+
+
+def test_profile_shares_add_up(quick_results: tuple[dict, Path]) -> None:
+    profiles = quick_results[0]["profile"]
+    assert len(profiles) == 2
+    for profile in profiles:
+        assert set(profile["share"]) == {
+            "matrix products",
+            "optimizer",
+            "elementwise",
+            "Python overhead",
+        }
+        assert all(share >= 0 for share in profile["share"].values())
+        # Python overhead is the remainder, clamped at 0: the shares add up to at least 1
+        assert sum(profile["share"].values()) >= 1.0 - 1e-9
+        assert profile["steps"] == 512 // 32
+
+
+def test_targets_and_markdown(quick_results: tuple[dict, Path]) -> None:
+    results, out = quick_results
+    # the quick network matches no speed target of issue 5; only the sklearn ratios apply
+    assert [t["required"] for t in results["targets"]] == [">= 1.5"] * 3
+    table = (out / "results.md").read_text()
+    assert "| train 784-32-10 b32 Adam | nn101 |" in table
+    assert "matrix products" in table
