@@ -53,22 +53,39 @@ def _setup(threads: int | None, quick: bool = False) -> tuple[int, str]:
 
 
 def time_config(
-    config: Config, x: np.ndarray, y: np.ndarray, systems: list[str], repeats: int, seed: int
-) -> dict[str, dict[str, Any]]:
-    """Raw timings of ``config`` for each system: one warm-up each, then ``repeats`` rounds,
-    the order of the systems rotating by one each round so none always runs first."""
-    results: dict[str, dict[str, Any]] = {s: {"seconds": [], "samples_per_s": []} for s in systems}
+    config: Config,
+    x: np.ndarray,
+    y: np.ndarray,
+    systems: list[str],
+    repeats: int,
+    seed: int,
+    budget: float,
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Raw timings of ``config`` for each system, and the number of examples used.
+
+    Each system runs a warm-up and a calibration on 4 batches; the examples per measurement
+    are then capped so that the slowest system takes about ``budget`` seconds (at least 8
+    batches), which keeps the suite's length bounded on a busy machine. Then ``repeats``
+    rounds, the order of the systems rotating by one each round so none always runs first.
+    """
     warm = min(len(x), 4 * config.batch_size)
+    slowest = float("inf")
     for system in systems:
-        SYSTEMS[system][config.task](config, x[:warm], y[:warm], seed)
+        timer = SYSTEMS[system][config.task]
+        timer(config, x[:warm], y[:warm], seed)  # warm-up
+        slowest = min(slowest, warm / timer(config, x[:warm], y[:warm], seed))
+    n = min(len(x), max(int(slowest * budget), 8 * config.batch_size))
+    n -= n % config.batch_size if n < len(x) else 0  # whole batches when capped
+    x, y = x[:n], y[:n]
+    results: dict[str, dict[str, Any]] = {s: {"seconds": [], "samples_per_s": []} for s in systems}
     for r in range(repeats):
         shift = r % len(systems)
         for system in systems[shift:] + systems[:shift]:
             gc.collect()
             seconds = SYSTEMS[system][config.task](config, x, y, seed + r)
             results[system]["seconds"].append(seconds)
-            results[system]["samples_per_s"].append(len(x) / seconds)
-    return results
+            results[system]["samples_per_s"].append(n / seconds)
+    return n, results
 
 
 def run(
@@ -81,6 +98,7 @@ def run(
     measure_memory: bool = True,
     profile: bool = True,
     seed: int = 0,
+    budget: float = 1.5,
 ) -> dict[str, Any]:
     """Run the suite, write ``results.json`` and ``results.md`` into ``out_dir``, return both."""
     started = time.perf_counter()
@@ -96,13 +114,14 @@ def run(
     entries = []
     for config in configs:
         entry = config.to_dict()
-        timings = time_config(
-            config, x[: config.samples], y[: config.samples], systems, repeats, seed
+        used, timings = time_config(
+            config, x[: config.samples], y[: config.samples], systems, repeats, seed, budget
         )
+        entry["samples_used"] = used
         entry["systems"] = {s: timings.get(s, {"skipped": status[s]}) for s in SYSTEMS}
         entries.append(entry)
         rates = {s: f"{np.median(t['samples_per_s']):,.0f}/s" for s, t in timings.items()}
-        _log(f"{config.name}: {rates}")
+        _log(f"{config.name}: {used} examples, {rates}")
 
     mnist_memory = None
     if measure_memory:
@@ -112,7 +131,8 @@ def run(
         if not quick:
             _log("MNIST memory target ...")
             mnist_memory = memory.mnist_target(threads)
-    profiles = _profiles(configs, x, y, seed) if profile else []
+    used = [e["samples_used"] for e in entries]
+    profiles = _profiles(configs, used, x, y, seed) if profile else []
 
     peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048))  # best of start and end
     for entry in entries:
@@ -145,13 +165,11 @@ def _measure_memory(
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="nn101-bench-") as tmp:
         for entry, config in zip(entries, configs):
-            x_path, y_path = (
-                Path(tmp) / f"x{config.samples}.npy",
-                Path(tmp) / f"y{config.samples}.npy",
-            )
+            n = entry["samples_used"]
+            x_path, y_path = Path(tmp) / f"x{n}.npy", Path(tmp) / f"y{n}.npy"
             if not x_path.exists():
-                np.save(x_path, x[: config.samples])
-                np.save(y_path, y[: config.samples])
+                np.save(x_path, x[:n])
+                np.save(y_path, y[:n])
             for system in systems:
                 result = memory.measure(system, config, x_path, y_path, threads)
                 entry["systems"][system]["memory"] = result
@@ -165,12 +183,12 @@ def _measure_memory(
 
 
 def _profiles(
-    configs: list[Config], x: np.ndarray, y: np.ndarray, seed: int
+    configs: list[Config], samples: list[int], x: np.ndarray, y: np.ndarray, seed: int
 ) -> list[dict[str, Any]]:
     profiles = []
-    for config in configs:
+    for config, n in zip(configs, samples):
         if config.task == "train":
-            profiles.append(profile_config(config, x[: config.samples], y[: config.samples], seed))
+            profiles.append(profile_config(config, x[:n], y[:n], seed))
             shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in profiles[-1]["share"].items())
             _log(f"profile {config.name}: {shares}")
     return profiles
@@ -189,7 +207,10 @@ def run_profile(
     configs = quick_configs() if quick else default_configs()
     meta = describe_machine(threads, source)
     x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
-    results = {"meta": meta, "profile": _profiles(configs, x, y, seed)}
+    results = {
+        "meta": meta,
+        "profile": _profiles(configs, [c.samples for c in configs], x, y, seed),
+    }
     header = (
         f"Profile of one nn101 training step, {meta['date']}, {meta['cpu']}, "
         f"{threads} threads, numpy {meta['versions']['numpy']}.\n\n"

@@ -101,8 +101,12 @@ def test_pickled_arrays_are_refused(tmp_path):
 def test_batchnorm_running_statistics_and_dropout_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     original = nn101.Sequential(
-        nn101.Dense(4, 6, rng=rng), nn101.BatchNorm1d(6), nn101.ReLU(),
-        nn101.Dropout(0.5, rng=rng), nn101.Dense(6, 2, rng=rng))
+        nn101.Dense(4, 6, rng=rng),
+        nn101.BatchNorm1d(6),
+        nn101.ReLU(),
+        nn101.Dropout(0.5, rng=rng),
+        nn101.Dense(6, 2, rng=rng),
+    )
     x = rng.normal(size=(32, 4)).astype(np.float32)
     for _ in range(3):  # training-mode passes move the running statistics away from 0 / 1
         original.forward(x, training=True)
@@ -112,3 +116,17 @@ def test_batchnorm_running_statistics_and_dropout_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded[1].running_var, original[1].running_var)
     np.testing.assert_array_equal(loaded.predict(x), original.predict(x))
     assert loaded[3].rate == 0.5
+
+
+def test_a_model_with_a_custom_initializer_saves_and_loads(tmp_path):
+    import functools
+
+    init = functools.partial(nn101.init.normal, std=0.3)
+    rng = np.random.default_rng(0)
+    original = nn101.Sequential(nn101.Dense(3, 4, rng=rng, weight_init=init))
+    assert original[0].config()["weight_init"] == "custom:partial"
+    original.save(tmp_path / "m")
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(nn101.load(tmp_path / "m").predict(x), original.predict(x))
+    with pytest.raises(ValueError, match="custom function and cannot be rebuilt"):
+        nn101.Dense(3, 4, weight_init="custom:partial")

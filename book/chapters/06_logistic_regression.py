@@ -305,7 +305,7 @@ fig, (ax_loss, ax_map) = plt.subplots(1, 2, figsize=(11, 4))
 for batch_size, curve in curves.items():
     label = "full batch" if batch_size == N else f"batch size {batch_size}"
     steps = N // batch_size
-    ax_loss.plot(range(1, 31), curve, label=f"{label} ({steps} steps / epoch)")
+    ax_loss.plot(range(1, 31), curve, label=f"{label} ({steps} step{'s' * (steps > 1)} / epoch)")
 ax_loss.set_xlabel("epoch")
 ax_loss.set_ylabel("cross-entropy on all data")
 ax_loss.set_yscale("log")

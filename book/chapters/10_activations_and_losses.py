@@ -95,9 +95,8 @@ assert np.allclose(np.tanh(z), 2 * sigmoid(2 * z) - 1)
 for name in ("sigmoid", "tanh"):
     layer = activations[name]
     layer.forward(np.array([0.0, 5.0]))
-    print(
-        f"{name:8s} slope at 0: {layer.backward(np.ones(2))[0]:.3f}   at 5: {layer.backward(np.ones(2))[1]:.5f}"
-    )
+    slopes = layer.backward(np.ones(2))
+    print(f"{name:8s} slope at 0: {slopes[0]:.3f}   at 5: {slopes[1]:.5f}")
 
 # %% [markdown]
 # In the shaded regions the sigmoid and tanh are flat: whatever gradient arrives from above,

@@ -281,12 +281,12 @@ for name, h in curves.items():
     print(f"{name:15s} test accuracy after 8 epochs: {h['val_accuracy'][-1]:.3f}")
 
 # %% [markdown]
-# Both badly initialized networks stay at chance (about 10 % on ten classes) for the whole
-# run. With tiny weights every image produces the same output and the gradients are too
+# Both badly initialized networks stay at or near chance (10 % on ten classes) for the
+# whole run. With tiny weights every image produces the same output and the gradients are too
 # small to change that; with large weights the saturated units pass almost no gradient and
 # the rest pass exploding ones, and plain gradient descent makes no progress from there.
-# Glorot initialization, with the same architecture, optimizer and
-# learning rate, trains from the first epoch. Later chapters add tools that make deep networks less sensitive to the
+# Glorot initialization, with the same architecture, optimizer and learning rate, trains from
+# the first epoch. Later chapters add tools that make deep networks less sensitive to the
 # initial scale (batch normalization, chapter 16), but none of them removes the need to start
 # from a sensible one.
 

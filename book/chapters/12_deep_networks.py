@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Deep networks
+# # 12. Deep networks
 #
 # A shallow network (chapter 9) has one hidden layer between the input and the output. A *deep*
 # network simply has more of them. Nothing new is needed to train it: the forward pass is a

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Regularization
+# # 13. Regularization
 #
 # A network with tens of thousands of weights trained on a few hundred examples can memorize
 # them: the training loss goes to zero while the loss on new examples — the only thing we care

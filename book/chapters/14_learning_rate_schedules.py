@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Learning-rate schedules
+# # 14. Learning-rate schedules
 #
 # The learning rate is the most important number in training a network, and there is no
 # reason for it to stay the same from the first step to the last. Early on the weights are

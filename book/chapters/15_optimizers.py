@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Optimizers
+# # 15. Optimizers
 #
 # Plain gradient descent takes a step against the gradient, of a size set by one learning rate
 # shared by every weight: $\theta \leftarrow \theta - \eta\, g$ with $g = \nabla \mathcal{L}

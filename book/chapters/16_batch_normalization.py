@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Batch normalization
+# # 16. Batch normalization
 #
 # Chapter 11 chose initial weights so that every layer's pre-activations start with mean zero
 # and a sensible variance. But training changes the weights, and with them the distribution of

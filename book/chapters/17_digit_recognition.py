@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Digit recognition
+# # 17. Digit recognition
 #
 # Everything in this book comes together on the problem that made neural networks famous:
 # reading handwritten digits. LeCun and colleagues' networks read the zip codes on American

@@ -227,10 +227,18 @@ INITIALIZERS: dict[str, Initializer] = {
 """Every initializer by name: the one place where a string becomes a function."""
 
 
+CUSTOM_PREFIX = "custom:"
+
+
 def get_initializer(name_or_function: str | Initializer) -> Initializer:
     """The initializer called ``name``, or the callable itself; unknown names list the known."""
     if callable(name_or_function):
         return name_or_function
+    if isinstance(name_or_function, str) and name_or_function.startswith(CUSTOM_PREFIX):
+        raise ValueError(
+            f"initializer {name_or_function!r} was a custom function and cannot be rebuilt "
+            "from its name; pass the function itself"
+        )
     try:
         return INITIALIZERS[name_or_function]
     except (KeyError, TypeError):
@@ -248,4 +256,6 @@ def initializer_name(name_or_function: str | Initializer) -> str:
     for name, function in INITIALIZERS.items():
         if function is name_or_function:
             return name
-    return getattr(name_or_function, "__name__", repr(name_or_function))
+    # Not in the registry (a user's function, a functools.partial): the name is only a label.
+    label = getattr(name_or_function, "__name__", type(name_or_function).__name__)
+    return f"{CUSTOM_PREFIX}{label}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from nn101.core import Layer, Parameter, as_dtype
-from nn101.init import Initializer, get_initializer, initializer_name
+from nn101.init import CUSTOM_PREFIX, Initializer, get_initializer, initializer_name
 from nn101.layers._checks import backward_before_forward, shape_error
 
 __all__ = ["Dense"]
@@ -86,6 +86,17 @@ class Dense(Layer):
         if self.l2:
             total += self.l2 * float(np.vdot(W, W))
         return total
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Dense:
+        """Rebuild from ``config()``. A custom initializer (stored as ``"custom:<name>"``) cannot
+        be rebuilt, so those weights start at zero: ``nn101.load`` then puts the saved ones in.
+        """
+        config = dict(config)
+        for key in ("weight_init", "bias_init"):
+            if str(config.get(key, "")).startswith(CUSTOM_PREFIX):
+                config[key] = "zeros"
+        return cls(**config)
 
     def config(self) -> dict[str, Any]:
         return {
