@@ -184,7 +184,11 @@ def test_site_renders_math_figures_and_navigation(book, site_url):
                 "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
             )
             assert widths and all(w > 0 for w in widths), f"figures did not load: {widths}"
+            build.BUILD.mkdir(exist_ok=True)
+            page.locator(".MathJax_Display").first.scroll_into_view_if_needed()
             page.screenshot(path=str(build.BUILD / "book-screenshot.png"))
+            page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(build.BUILD / "book-screenshot-figure.png"))
 
             page.click("a.md-footer__link--next")  # the footer's "next" link
             page.wait_for_url(site_url + f"{following}/")
