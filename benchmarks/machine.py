@@ -41,8 +41,9 @@ def blas_threads() -> tuple[int, str]:
     return os.cpu_count() or 1, "os.cpu_count()"
 
 
-def set_threads(threads: int) -> None:
-    """Give NumPy's BLAS (hence nn101 and scikit-learn) and PyTorch the same thread count."""
+def set_threads(threads: int, *, torch: bool = True) -> None:
+    """Give NumPy's BLAS (hence nn101 and scikit-learn) and, with ``torch``, PyTorch the same
+    thread count. (``torch=False`` keeps PyTorch out of a process that does not use it.)"""
     global _limits
     try:
         from threadpoolctl import threadpool_limits
@@ -54,12 +55,13 @@ def set_threads(threads: int) -> None:
                 f"cannot set BLAS threads to {threads} without threadpoolctl; "
                 f"set OPENBLAS_NUM_THREADS={threads} before starting Python"
             ) from None
-    try:
-        import torch
+    if torch:
+        try:
+            import torch as torch_module
 
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
+            torch_module.set_num_threads(threads)
+        except ImportError:
+            pass
 
 
 def cpu_model() -> str:

@@ -76,7 +76,7 @@ def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.machine import set_threads
     from benchmarks.systems import SYSTEMS
 
-    set_threads(spec["threads"])
+    set_threads(spec["threads"], torch=spec["system"] == "torch")
     config = Config(tuple(spec["sizes"]), spec["batch_size"], spec["task"], spec["optimizer"], 0)
     x = np.load(spec["x"], allow_pickle=False)
     y = np.load(spec["y"], allow_pickle=False)
@@ -101,7 +101,7 @@ def _child_mnist(spec: dict[str, Any]) -> dict[str, Any]:
     import nn101
     from benchmarks.machine import set_threads
 
-    set_threads(spec["threads"])
+    set_threads(spec["threads"], torch=False)
     baseline = rss_mb()
     exact = reset_peak()
     train, test = nn101.data.load_mnist(data_dir=spec["data_dir"], download=False)

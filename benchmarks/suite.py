@@ -113,6 +113,8 @@ def run(
 
     entries = []
     for config in configs:
+        # The peak is the best seen during the run, measured again before every configuration.
+        peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048, repeats=3))
         entry = config.to_dict()
         used, timings = time_config(
             config, x[: config.samples], y[: config.samples], systems, repeats, seed, budget
@@ -131,8 +133,7 @@ def run(
         if not quick:
             _log("MNIST memory target ...")
             mnist_memory = memory.mnist_target(threads)
-    used = [e["samples_used"] for e in entries]
-    profiles = _profiles(configs, used, x, y, seed) if profile else []
+    profiles = _profiles(configs, [c.samples for c in configs], x, y, seed) if profile else []
 
     peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048))  # best of start and end
     for entry in entries:

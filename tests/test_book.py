@@ -106,6 +106,24 @@ def test_chapter_has_the_agreed_parts(chapter):
     assert "exercise" in lower, f"{chapter.name}: no exercises"
 
 
+def test_a_cell_that_raises_fails_the_build(tmp_path):
+    if (
+        importlib.util.find_spec("nbclient") is None
+        or importlib.util.find_spec("ipykernel") is None
+    ):
+        skip_or_fail("nbclient / ipykernel are not installed (pip install -e '.[book]')")
+    broken = tmp_path / "99_broken.py"
+    broken.write_text(
+        "# %% [markdown]\n# # 99. Broken\n\n# %%\nx = 1\n\n# %%\n"
+        "raise ValueError(f'wrong answer {x + 41}')\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(build.BookBuildError, match="99_broken") as failure:
+        build.execute_chapters([broken], docs_dir=tmp_path / "docs", log=lambda _: None)
+    assert "ValueError: wrong answer 42" in str(failure.value)
+    assert (tmp_path / "docs" / "99_broken.ipynb").is_file()
+
+
 def test_book_runs_within_budget(book):
     results, _ = book
     total = sum(r.seconds for r in results.values())

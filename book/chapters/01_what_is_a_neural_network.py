@@ -155,7 +155,9 @@ def train_perceptron(x, y, *, epochs, learning_rate=1.0, rng=None):
 
 # Two clouds of points that a straight line can separate.
 n = 100
-x_sep = np.concatenate([rng.normal([-1.0, -1.0], 0.5, (n, 2)), rng.normal([1.0, 0.8], 0.5, (n, 2))])
+cloud_0 = rng.normal([-1.0, -1.0], 0.5, size=(n, 2))  # (n, 2): centre (-1, -1), std 0.5
+cloud_1 = rng.normal([1.0, 0.8], 0.5, size=(n, 2))
+x_sep = np.concatenate([cloud_0, cloud_1])  # (2n, 2)
 y_sep = np.concatenate([np.zeros(n), np.ones(n)])
 w_sep, b_sep, mistakes_sep = train_perceptron(x_sep, y_sep, epochs=20, rng=rng)
 
