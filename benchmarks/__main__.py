@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where results go")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile section")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="only configurations whose name contains TEXT"
+    )
     return parser
 
 
@@ -35,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.suite import run, run_profile
 
     if args.profile:
-        run_profile(quick=args.quick, threads=args.threads, data=args.data, out_dir=args.out)
+        run_profile(
+            quick=args.quick, threads=args.threads, data=args.data, out_dir=args.out, only=args.only
+        )
         return 0
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     if repeats < 1:
@@ -48,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir=args.out,
         measure_memory=not args.no_memory,
         profile=not args.no_profile,
+        only=args.only,
     )
     return 0
 

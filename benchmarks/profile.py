@@ -28,28 +28,46 @@ from benchmarks.systems import nn101_model, nn101_optimizer
 __all__ = ["profile_config", "profile_markdown"]
 
 
+_depth = [0]  # how many timed calls are running: a call inside a timed call is not re-timed
+
+
 def _wrap(obj: Any, method: str, totals: dict[str, float], key: str) -> None:
+    """Time every outermost call of ``obj.method`` into ``totals[key]``; count the calls in
+    ``totals["#<id>.<method>"]``."""
     original: Callable[..., Any] = getattr(obj, method)
+    count = f"#{id(obj)}.{method}"
 
     def timed(*args: Any, **kwargs: Any) -> Any:
+        totals[count] += 1
+        if _depth[0]:
+            return original(*args, **kwargs)
+        _depth[0] += 1
         start = time.perf_counter()
-        result = original(*args, **kwargs)
-        totals[key] += time.perf_counter() - start
-        return result
+        try:
+            return original(*args, **kwargs)
+        finally:
+            totals[key] += time.perf_counter() - start
+            _depth[0] -= 1
 
     setattr(obj, method, timed)  # an instance attribute shadows the class's method
 
 
-def _matmul_seconds(sizes: tuple[int, ...], batch: int, repeats: int, rounds: int = 3) -> float:
+def _matmul_seconds(
+    sizes: tuple[int, ...], batch: int, repeats: int, first_input_grad: bool, rounds: int = 3
+) -> float:
     """Seconds per step of the Dense products alone, for batches of ``batch`` (the best of
-    ``rounds`` blocks of ``repeats`` calls per product, as the epoch is the best of rounds)."""
+    ``rounds`` blocks of ``repeats`` calls per product, as the epoch is the best of rounds).
+    ``first_input_grad``: whether training computes dL/dx of the first layer (the data)."""
     rng = np.random.default_rng(0)
     per_step = 0.0
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         x = rng.random((batch, a), dtype=np.float32)
         W = rng.random((a, b), dtype=np.float32)
         g = rng.random((batch, b), dtype=np.float32)
-        for left, right in ((x, W), (x.T, g), (g, W.T)):  # forward, dL/dW, dL/dx
+        products = [(x, W), (x.T, g), (g, W.T)]  # forward, dL/dW, dL/dx
+        if i == 0 and not first_input_grad:
+            products.pop()
+        for left, right in products:
             np.matmul(left, right)  # warm-up
             best = float("inf")
             for _ in range(rounds):
@@ -77,6 +95,8 @@ def profile_config(
         kind = "dense" if isinstance(layer, nn101.Dense) else "activation"
         _wrap(layer, "forward", totals, kind)
         _wrap(layer, "backward", totals, kind)
+        if hasattr(layer, "backward_parameters"):  # training may skip dL/dx of the first layer
+            _wrap(layer, "backward_parameters", totals, kind)
     _wrap(loss, "forward", totals, "loss")
     _wrap(loss, "backward", totals, "loss")
     _wrap(optimizer, "step", totals, "optimizer")
@@ -106,9 +126,12 @@ def profile_config(
     total, totals = best
     full, last = divmod(len(x), config.batch_size)
     steps = full + (last > 0)
-    matmul = full * _matmul_seconds(config.sizes, config.batch_size, min(full, 50))
+    first_input_grad = totals.get(f"#{id(model.layers[0])}.backward", 0) > 0
+    matmul = full * _matmul_seconds(
+        config.sizes, config.batch_size, min(full, 50), first_input_grad
+    )
     if last:
-        matmul += _matmul_seconds(config.sizes, last, 1)
+        matmul += _matmul_seconds(config.sizes, last, 1, first_input_grad)
     matmul = min(matmul, totals.get("dense", 0.0))  # alone they may run faster than in place
     parts = {
         "matmul": matmul,
@@ -130,6 +153,7 @@ def profile_config(
         "step_us": 1e6 * total / steps,
         "share": {k: v / total for k, v in groups.items()},
         "detail_us_per_step": {k: 1e6 * v / steps for k, v in parts.items()},
+        "first_layer_input_grad": first_input_grad,
     }
 
 

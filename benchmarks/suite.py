@@ -99,13 +99,14 @@ def run(
     profile: bool = True,
     seed: int = 0,
     budget: float = 1.5,
+    only: str | None = None,
 ) -> dict[str, Any]:
     """Run the suite, write ``results.json`` and ``results.md`` into ``out_dir``, return both."""
     started = time.perf_counter()
     threads, source = _setup(threads, quick)
     status = available_systems()
     systems = [s for s in SYSTEMS if not status[s]]
-    configs = quick_configs() if quick else default_configs()
+    configs = _select(quick_configs() if quick else default_configs(), only)
     meta = describe_machine(threads, source)
     x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
     _log(f"{meta['cpu']}, {threads} threads; data: {meta['data']}")
@@ -202,10 +203,11 @@ def run_profile(
     data: str = "auto",
     out_dir: Path,
     seed: int = 0,
+    only: str | None = None,
 ) -> dict[str, Any]:
     """Only the profile of each training configuration; writes ``profile.json`` / ``.md``."""
     threads, source = _setup(threads, quick)
-    configs = quick_configs() if quick else default_configs()
+    configs = _select(quick_configs() if quick else default_configs(), only)
     meta = describe_machine(threads, source)
     x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
     results = {
@@ -218,6 +220,14 @@ def run_profile(
     )
     _write(out_dir, "profile", results, header + profile_markdown(results["profile"]) + "\n")
     return results
+
+
+def _select(configs: list[Config], only: str | None) -> list[Config]:
+    chosen = [c for c in configs if only is None or only in c.name]
+    if not chosen:
+        names = "; ".join(c.name for c in configs)
+        raise SystemExit(f"--only {only!r} matches no configuration; the names are: {names}")
+    return chosen
 
 
 def _write(out_dir: Path, stem: str, results: dict[str, Any], text: str | None = None) -> None:

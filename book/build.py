@@ -267,6 +267,8 @@ def build_site(
     for page in PAGES:
         target = "index.md" if page == "preface.md" else page
         shutil.copy2(BOOK / page, docs_dir / target)
+    (docs_dir / "assets").mkdir(exist_ok=True)
+    shutil.copy2(BOOK / "extra.css", docs_dir / "assets" / "extra.css")
     install_mathjax(docs_dir / "assets" / "mathjax")
     config = write_config(chapters, docs_dir, site_dir)
     start = time.perf_counter()

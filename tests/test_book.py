@@ -203,7 +203,7 @@ def test_site_renders_math_figures_and_navigation(book, site_url):
             )
             assert widths and all(w > 0 for w in widths), f"figures did not load: {widths}"
             build.BUILD.mkdir(exist_ok=True)
-            page.locator(".MathJax_Display").first.scroll_into_view_if_needed()
+            page.locator(".MJXc-display").first.scroll_into_view_if_needed()  # display math
             page.screenshot(path=str(build.BUILD / "book-screenshot.png"))
             page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
             page.screenshot(path=str(build.BUILD / "book-screenshot-figure.png"))
