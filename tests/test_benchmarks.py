@@ -27,7 +27,8 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]
         except ImportError:
             skip_or_fail(f"{module} is not installed (pip install -e '.[bench]')")
     out = tmp_path_factory.mktemp("bench")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--data", "synthetic", "--out", str(out)],
         cwd=ROOT,

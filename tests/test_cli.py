@@ -114,8 +114,20 @@ def test_data_download_reports_a_failure_cleanly(tmp_path, capsys, monkeypatch):
 
 def test_train_on_real_mnist_from_a_data_dir(data_dir, tmp_path, capsys):
     out = tmp_path / "mnist-model"
-    args = ["train", "--quiet", "--dataset", "mnist", "--data-dir", str(data_dir / "mnist"),
-            "--epochs", "1", "--hidden", "100", "--out", str(out)]
+    args = [
+        "train",
+        "--quiet",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(data_dir / "mnist"),
+        "--epochs",
+        "1",
+        "--hidden",
+        "100",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "60,000 train / 10,000 test" in text

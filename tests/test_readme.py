@@ -15,8 +15,9 @@ def test_quickstart_runs_and_learns(tmp_path, monkeypatch, capsys):
     assert code, "README has no ```python quickstart block"
     assert len(code.group(1).strip().splitlines()) <= 15
     script = tmp_path / "quickstart.py"
-    script.write_text(code.group(1).replace("validation_data=test)", "validation_data=test, "
-                                                                      "verbose=0)"))
+    script.write_text(
+        code.group(1).replace("validation_data=test)", "validation_data=test, verbose=0)")
+    )
     monkeypatch.chdir(tmp_path)
     namespace = runpy.run_path(str(script))
     assert namespace["history"]["val_accuracy"][-1] >= 0.9
