@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="only the breakdown of one nn101 training step"
     )
-    parser.add_argument("--repeats", type=int, help="timed runs per system (default 5, quick 1)")
+    parser.add_argument("--repeats", type=int, help="timed runs per system (default 7, quick 1)")
     parser.add_argument("--threads", type=int, help="BLAS / torch threads (default: NumPy's)")
     parser.add_argument(
         "--data", choices=("auto", "mnist", "synthetic"), default="auto", help="default: auto"
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             quick=args.quick, threads=args.threads, data=args.data, out_dir=args.out, only=args.only
         )
         return 0
-    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 7)
     if repeats < 1:
         raise SystemExit(f"--repeats must be at least 1, got {repeats}")
     run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import tempfile
 import time
@@ -91,7 +92,7 @@ def time_config(
 def run(
     *,
     quick: bool = False,
-    repeats: int = 5,
+    repeats: int = 7,
     threads: int | None = None,
     data: str = "auto",
     out_dir: Path,
@@ -144,6 +145,7 @@ def run(
         quick=quick,
         matmul_peak_gflops=peak,
         wall_seconds=time.perf_counter() - started,
+        load_average_1min_end=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         note=NOTE,
     )
     results = {

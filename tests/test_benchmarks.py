@@ -1,7 +1,9 @@
 """Smoke test of the benchmark harness: `python -m benchmarks --quick` on a tiny network.
 
 Checks the structure of what it writes (every system timed, ratios, GFLOP/s, memory from the
-child processes, profile shares adding up), never a time.
+child processes, profile shares adding up), never a time. At the end, the fast path the
+benchmarks led to (training skips the gradient with respect to the data) is checked to change
+no result.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import skip_or_fail
+
+import nn101
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMS = ("nn101", "torch", "sklearn")
@@ -68,6 +73,8 @@ def test_every_config_times_every_system(quick_results: tuple[dict, Path]) -> No
         for other in ("torch", "sklearn"):
             expected = nn101 / config["systems"][other]["median"]
             assert config[f"ratio_to_{other}"] == pytest.approx(expected)
+            best = config["systems"]["nn101"]["max"] / config["systems"][other]["max"]
+            assert config[f"ratio_to_{other}_best"] == pytest.approx(best)
 
 
 def test_memory_comes_from_child_processes(quick_results: tuple[dict, Path]) -> None:
@@ -104,3 +111,47 @@ def test_targets_and_markdown(quick_results: tuple[dict, Path]) -> None:
     table = (out / "results.md").read_text()
     assert "| train 784-32-10 b32 Adam | nn101 |" in table
     assert "matrix products" in table
+
+
+# -- the fast path: fit skips dL/d(data) in the first Dense layer, and nothing else changes ----
+
+
+def test_dense_backward_parameters_adds_what_backward_adds() -> None:
+    rng = np.random.default_rng(0)
+    layers = [nn101.Dense(5, 3, rng=np.random.default_rng(1), l1=0.01, l2=0.02) for _ in "ab"]
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    g = rng.standard_normal((4, 3)).astype(np.float32)
+    for layer in layers:
+        layer.forward(x, training=True)
+    grad_input = layers[0].backward(g)
+    assert layers[1].backward_parameters(g) is None
+    assert grad_input.shape == x.shape
+    for full, partial in zip(layers[0].parameters(), layers[1].parameters()):
+        np.testing.assert_array_equal(full.grad, partial.grad)
+        assert np.any(full.grad != 0)
+
+
+def test_fit_trains_exactly_as_the_plain_loop() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+
+    def model() -> nn101.Sequential:
+        r = np.random.default_rng(2)
+        return nn101.Sequential(nn101.Dense(6, 4, rng=r), nn101.ReLU(), nn101.Dense(4, 3, rng=r))
+
+    fitted, plain = model(), model()
+    loss = nn101.SoftmaxCrossEntropy()
+    optimizer = nn101.SGD(fitted.parameters(), learning_rate=0.1, momentum=0.9)
+    fitted.fit(
+        x, y, epochs=2, batch_size=4, optimizer=optimizer, loss=loss, shuffle=False, verbose=0
+    )
+    optimizer = nn101.SGD(plain.parameters(), learning_rate=0.1, momentum=0.9)
+    for _ in range(2):
+        for first in (0, 4):
+            optimizer.zero_grad()
+            loss.forward(plain.forward(x[first : first + 4], training=True), y[first : first + 4])
+            plain.backward(loss.backward())  # the full backward, dL/dx of the data included
+            optimizer.step()
+    for a, b in zip(fitted.parameters(), plain.parameters()):
+        np.testing.assert_array_equal(a.value, b.value)

@@ -134,3 +134,9 @@ def test_train_on_real_mnist_from_a_data_dir(data_dir, tmp_path, capsys):
     assert accuracy_in(text) >= 0.94
     assert main(["evaluate", str(out), "--data-dir", str(data_dir / "mnist")]) == 0
     assert accuracy_in(capsys.readouterr().out) == pytest.approx(accuracy_in(text), abs=1e-4)
+
+
+def test_bench_outside_a_source_checkout_says_where_to_run_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--quick"]) == 2
+    assert "run 'nn101 bench' from the repository root" in capsys.readouterr().err

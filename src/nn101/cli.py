@@ -53,7 +53,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) != "bench":  # only bench passes options on
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.args = [*args.args, *extra]
     if not hasattr(args, "run"):
         parser.print_help()
         return 0
@@ -126,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--seed", type=int, default=0)
     finder.add_argument("--plot", help="save a loss-vs-rate figure here (needs matplotlib)")
     finder.set_defaults(run=run_lr_find)
+
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmark suite (from a source checkout's root)",
+        description="Run `python -m benchmarks` with these arguments (benchmarks/README.md).",
+    )
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="e.g. --quick, --profile")
+    bench.set_defaults(run=run_bench)
 
     data_command = commands.add_parser("data", help="download or inspect datasets")
     data_commands = data_command.add_subparsers(
@@ -288,6 +300,17 @@ def _plot_lr_find(result: Any, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    if not Path("benchmarks", "__main__.py").is_file():
+        raise FileNotFoundError(
+            "the benchmarks/ package is part of a source checkout: run "
+            "'nn101 bench' from the repository root"
+        )
+    return subprocess.call([sys.executable, "-m", "benchmarks", *args.args])
 
 
 def run_data_download(args: argparse.Namespace) -> int:

@@ -151,7 +151,8 @@ class SoftmaxCrossEntropy(Loss):
         log_sums = np.log(row_sums[:, 0])  # (N,): logsumexp(z) - max(z)
         if y.ndim == 1:
             picked = shifted[np.arange(z.shape[0]), y]  # (N,)
-            loss = np.mean(log_sums - picked)
+            # the mean as sum / N: np.mean's Python wrapper costs more than the sums at N = 32
+            loss = (log_sums.sum() - picked.sum()) / z.shape[0]
         else:
             loss = np.mean(log_sums * y.sum(axis=1) - np.einsum("nc,nc->n", y, shifted))
         self._p, self._y = p, y

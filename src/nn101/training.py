@@ -153,13 +153,16 @@ def _train_one_epoch(
 ) -> tuple[dict[str, float], int]:
     """One pass over the batches: the six-line training step, plus running loss and accuracy."""
     total_loss, correct, seen = 0.0, 0, 0
+    # Parameter gradients only: the input is data, so dL/d(input) is not needed (a model
+    # that can skip it, like Sequential, has backward_parameters).
+    backward = getattr(model, "backward_parameters", model.backward)
     for xb, yb in batches:
         if schedule is not None:
             _apply_schedule(schedule, step, optimizer)
         optimizer.zero_grad()
         output = model.forward(_cast(xb, dtype), training=True)
         batch_loss = loss.forward(output, yb) + model.penalty()
-        model.backward(loss.backward())
+        backward(loss.backward())
         if clip_value is not None:
             clip_grad_value(optimizer.parameters, clip_value)
         if clip_norm is not None:

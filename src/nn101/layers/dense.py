@@ -67,6 +67,16 @@ class Dense(Layer):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        self.backward_parameters(grad_output)
+        return grad_output @ self.weight.value.T  # (N, out) @ (out, in) -> (N, in)
+
+    def backward_parameters(self, grad_output: np.ndarray) -> None:
+        """The parameter half of ``backward``: add dL/dW = xᵀ g (+ dP/dW) and dL/db = Σ g.
+
+        Training calls this instead of ``backward`` on a model's first layer, whose input is
+        the data: dL/dx = g Wᵀ would be thrown away, and it is one of the layer's three
+        matrix products (PyTorch skips it the same way for inputs that need no gradient).
+        """
         if self._x is None:
             raise backward_before_forward(self._name())
         g, W = grad_output, self.weight.value
@@ -76,7 +86,6 @@ class Dense(Layer):
             self.weight.grad += self.l1 * np.sign(W)
         if self.l2:
             self.weight.grad += (2.0 * self.l2) * W
-        return g @ W.T  # (N, out) @ (out, in) -> (N, in)
 
     def penalty(self) -> float:
         W = self.weight.value
