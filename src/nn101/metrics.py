@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "predicted_labels", "confusion_matrix"]
+__all__ = ["accuracy", "correct_count", "predicted_labels", "confusion_matrix"]
 
 
 def predicted_labels(output: np.ndarray) -> np.ndarray:
@@ -26,15 +26,20 @@ def _target_labels(target: np.ndarray) -> np.ndarray:
     return target.reshape(len(target))
 
 
-def accuracy(output: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of examples whose predicted label equals the target label.
+def correct_count(output: np.ndarray, target: np.ndarray) -> int:
+    """How many examples have a predicted label equal to the target label.
 
     ``target`` may be integer labels (N,), one-hot (N, C), or binary labels (N,) / (N, 1).
     """
     predicted, actual = predicted_labels(output), _target_labels(target)
     if len(predicted) != len(actual):
         raise ValueError(f"accuracy: expected {len(predicted)} targets, got {len(actual)}")
-    return np.count_nonzero(predicted == actual) / len(actual)
+    return int(np.count_nonzero(predicted == actual))
+
+
+def accuracy(output: np.ndarray, target: np.ndarray) -> float:
+    """Fraction of examples whose predicted label equals the target label (see correct_count)."""
+    return correct_count(output, target) / len(output)
 
 
 def confusion_matrix(

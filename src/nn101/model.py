@@ -134,7 +134,7 @@ class Sequential(Layer):
         """
         if input_shape is None:
             input_shape = self._infer_input_shape()
-        x = np.zeros((1, *input_shape), dtype=self._dtype())
+        x = np.zeros((1, *input_shape), dtype=training.parameter_dtype(self))
         rows = [("Layer", "Output shape", "Parameters")]
         for i, layer in enumerate(self.layers):
             x = layer.forward(x, training=False)
@@ -161,7 +161,3 @@ class Sequential(Layer):
         raise ValueError(
             "Sequential.summary: cannot infer the input shape; pass input_shape=, e.g. (1, 28, 28)"
         )
-
-    def _dtype(self) -> np.dtype:
-        params = self.parameters()
-        return params[0].dtype if params else np.dtype(np.float32)

@@ -21,7 +21,7 @@ from nn101.losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
 from nn101.optimizers import Optimizer
 from nn101.regularizers import clip_grad_norm, clip_grad_value
 
-__all__ = ["History", "fit", "evaluate", "predict", "as_dataset"]
+__all__ = ["History", "fit", "evaluate", "predict", "as_dataset", "parameter_dtype"]
 
 
 class History:
@@ -78,7 +78,7 @@ def fit(
         raise TypeError(f"fit: optimizer must be an nn101 Optimizer, got {optimizer!r}")
     if not isinstance(loss, Loss):
         raise TypeError(f"fit: loss must be an nn101 Loss, got {loss!r}")
-    dtype = _model_dtype(model)
+    dtype = parameter_dtype(model)
     train = as_dataset(x, y, "fit", dtype, require_targets=True)
     valid = (
         None
@@ -178,7 +178,7 @@ def _train_one_epoch(
         n = len(output)
         total_loss, seen = total_loss + batch_loss * n, seen + n
         if classify:
-            correct += int(round(metrics.accuracy(output, yb) * n))
+            correct += metrics.correct_count(output, yb)
         if not bar.disable and bar.n % 20 == 0:
             bar.set_postfix(_running(total_loss, correct, seen, classify), refresh=False)
         bar.update()
@@ -194,7 +194,7 @@ def evaluate(
     classification losses, or without a loss when the targets are integer labels.
     """
     _check_positive_int("batch_size", batch_size)
-    dtype = _model_dtype(model)
+    dtype = parameter_dtype(model)
     data = as_dataset(x, y, "evaluate", dtype, require_targets=True)
     assert data.y is not None
     classify = isinstance(loss, (SoftmaxCrossEntropy, BinaryCrossEntropy)) or (
@@ -207,7 +207,7 @@ def evaluate(
         if loss is not None:
             total_loss += loss.forward(output, yb) * len(output)
         if classify:
-            correct += int(round(metrics.accuracy(output, yb) * len(output)))
+            correct += metrics.correct_count(output, yb)
     results = {}
     if loss is not None:
         results["loss"] = total_loss / len(data) + model.penalty()
@@ -219,7 +219,7 @@ def evaluate(
 def predict(model: Layer, x: Any, *, batch_size: int = 256) -> np.ndarray:
     """Outputs of ``model`` in inference mode for every example of ``x``, batch by batch."""
     _check_positive_int("batch_size", batch_size)
-    dtype = _model_dtype(model)
+    dtype = parameter_dtype(model)
     data = as_dataset(x, None, "predict", dtype, require_targets=False)
     outputs = [
         model.forward(_cast(xb, dtype), training=False) for xb, _ in data.batches(batch_size)
@@ -287,7 +287,8 @@ def _running(total_loss: float, correct: int, seen: int, classify: bool) -> dict
     return logs
 
 
-def _model_dtype(model: Layer) -> np.dtype:
+def parameter_dtype(model: Layer) -> np.dtype:
+    """The dtype of the model's parameters (float32 for a model without any)."""
     params = model.parameters()
     return params[0].dtype if params else np.dtype(np.float32)
 
