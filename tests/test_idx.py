@@ -1,16 +1,20 @@
 """The IDX reader against small files written here: every type code, 1 to 5 dimensions,
-plain and gzip, and every kind of corrupt file."""
+empty arrays, plain and gzip, every kind of corrupt file, headers that lie about sizes and
+gzip bombs (bounded memory). Mutated files by the thousand: tests/test_fuzz_idx.py."""
 
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
 
 from nn101.data.idx import IdxFormatError, read_idx, read_idx_header, write_idx
+from nn101.errors import NN101Error
 
 # type code -> the big-endian dtype the IDX description gives for it
 TYPE_CODES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -87,10 +91,10 @@ GOOD = idx_bytes(0x08, (2, 3), np.arange(6))
         (b"\x89PNG\r\n\x1a\n" + bytes(16), r"not an IDX file: expected magic 0x0000TTDD, got 0x"),
         (b"\x00\x01\x08\x01" + bytes(8), "not an IDX file"),
         (b"\x00\x00\x0a\x01" + bytes(8), "unknown IDX type code 0x0A"),
-        (b"\x00\x00\x08\x00" + bytes(8), "at least 1 dimension"),
+        (b"\x00\x00\x08\x00" + bytes(8), "expected 1 to 32 dimensions in the IDX header, got 0"),
         (GOOD[:9], r"truncated IDX header: expected 2 dimension sizes \(8 bytes\), got 5"),
         (GOOD[:-1], r"truncated IDX data: header says shape \(2, 3\) .*6 bytes\), got only 5"),
-        (GOOD + b"\x00\x00", r"account for 6 bytes, but the file has 2 more"),
+        (GOOD + b"\x00\x00", r"account for 6 bytes, but the file has (2|at least 1) more"),
         (idx_bytes(0x0C, (3,), np.arange(3))[:-2], r"\(12 bytes\), got only 10"),
     ],
     ids=[
@@ -151,3 +155,97 @@ def test_reading_allocates_the_array_once(tmp_path, code, compressed):
         tracemalloc.stop()
     np.testing.assert_array_equal(result, array)
     assert peak < array.nbytes + 2**20, f"peak {peak} for an array of {array.nbytes}"
+
+
+def peak_memory_of(function, *args):
+    """(result or exception, peak traced bytes) of calling ``function(*args)``."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = function(*args)
+        except Exception as error:  # noqa: BLE001 - returned for the caller to check
+            outcome = error
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return outcome, peak
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gz"])
+def test_a_header_larger_than_the_file_allocates_nothing(tmp_path, compressed):
+    """16 bytes declaring 2**31 doubles (16 GiB): refused from the file's size alone."""
+    raw = bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 2**10, 2**10, 2**11)
+    path = tmp_path / "liar.idx"
+    path.write_bytes(gzip.compress(raw) if compressed else raw)
+    error, peak = peak_memory_of(read_idx, path)
+    assert isinstance(error, IdxFormatError), error
+    assert str(path) in str(error) and "(1024, 1024, 2048) of float64" in str(error)
+    assert "got only 0 bytes" in str(error) or "inflate to at most" in str(error)
+    assert peak < 2**20, f"peak {peak} bytes traced while refusing a 16-byte file"
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gz"])
+def test_absurd_element_counts_are_refused(tmp_path, compressed):
+    raw = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 2**16, 2**16, 2**16)
+    path = tmp_path / "huge.idx"
+    path.write_bytes(gzip.compress(raw) if compressed else raw)
+    with pytest.raises(
+        IdxFormatError, match=r"281474976710656 values; expected at most 2147483648"
+    ):
+        read_idx(path)
+    with pytest.raises(IdxFormatError, match="expected at most"):
+        read_idx_header(path)
+
+
+@pytest.mark.parametrize("ndim", [33, 65, 255])
+def test_more_dimensions_than_numpy_holds(tmp_path, ndim):
+    """Dimensions of size 0 make the byte count 0, so only the rank check can refuse them."""
+    raw = bytes([0, 0, 0x08, ndim]) + bytes(4 * ndim)
+    path = tmp_path / "deep.idx"
+    path.write_bytes(raw)
+    with pytest.raises(IdxFormatError, match=f"expected 1 to 32 dimensions .*, got {ndim}"):
+        read_idx(path)
+    with pytest.raises(ValueError, match="expected 1 to 32 dimensions"):
+        write_idx(tmp_path / "w.idx", np.zeros((1,) * 33, np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 28, 28), (5, 0), (2, 0, 3)])
+@pytest.mark.parametrize("code", [0x08, 0x0B, 0x0E], ids=["ubyte", "short", "double"])
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gz"])
+def test_empty_arrays_round_trip(tmp_path, shape, code, compressed):
+    array = sample(code, shape)
+    path = write_idx(tmp_path / "empty.idx", array, compress=compressed)
+    result = read_idx(path)
+    assert result.shape == shape and result.dtype == array.dtype and result.dtype.isnative
+    assert read_idx_header(path) == (array.dtype, shape)
+
+
+def gzip_bomb(declared: tuple[int, ...], zeros: int) -> bytes:
+    """A gzip file: an IDX ubyte header declaring ``declared``, then ``zeros`` zero bytes."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip container
+    header = bytes([0, 0, 0x08, len(declared)]) + struct.pack(f">{len(declared)}I", *declared)
+    parts = [packer.compress(header)]
+    block = bytes(1 << 20)
+    for _ in range(zeros >> 20):
+        parts.append(packer.compress(block))
+    return b"".join(parts) + packer.flush()
+
+
+@pytest.mark.parametrize("declared", [(10,), (1000, 1000)], ids=["10B", "1MB"])
+def test_a_gzip_bomb_is_inflated_no_further_than_its_header(tmp_path, declared):
+    """16 MiB of zeros in a 16 KiB file: reading stops one byte past the declared data."""
+    path = tmp_path / "bomb.idx.gz"
+    path.write_bytes(gzip_bomb(declared, 16 << 20))
+    assert path.stat().st_size < 20_000
+    error, peak = peak_memory_of(read_idx, path)
+    assert isinstance(error, IdxFormatError), error
+    assert str(path) in str(error) and "but the file has at least 1 more" in str(error)
+    assert peak < math.prod(declared) + 2**20, f"peak {peak} bytes traced"
+
+
+def test_every_idx_error_is_an_nn101_value_error(tmp_path):
+    path = tmp_path / "bad.idx"
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(NN101Error) as info:
+        read_idx(path)
+    assert isinstance(info.value, IdxFormatError) and isinstance(info.value, ValueError)

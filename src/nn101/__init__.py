@@ -50,4 +50,14 @@ from nn101.model import Sequential
 from nn101.serialization import load, save
 from nn101.training import History
 
+# -- errors (src/nn101/errors.py) -------------------------------------------------------------
+from nn101.errors import (
+    DatasetNotFoundError,
+    DownloadError,
+    FileFormatError,
+    IdxFormatError,
+    ModelFileError,
+    NN101Error,
+)
+
 __version__ = "0.1.0"
