@@ -1,13 +1,18 @@
 # One command per job; CI runs the same commands.
 PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 
-.PHONY: book book-serve test lint clean
+.PHONY: book book-serve notebooks test lint clean
 
-# Execute every chapter (fails if a cell raises) and build the site into build/site/.
+# Execute every chapter (fails if a cell raises, or if a chapter's dataset is not on disk: set
+# NN101_DATA_DIR) and build the site into build/site/ (open build/site/index.html).
 book:
 	$(PYTHON) book/build.py
 
-# Serve the built site on http://127.0.0.1:8000/ (run `make book` first).
+# Write every chapter as a notebook (not executed) into notebooks/: what the Colab links open.
+notebooks:
+	$(PYTHON) book/build.py --notebooks
+
+# Serve the built site on http://127.0.0.1:8000/ (run `make book` first; search needs this).
 book-serve:
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory build/site 8000
 

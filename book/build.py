@@ -1,16 +1,22 @@
 """Build the nn101 book: execute every chapter, then render the site.
 
-    python book/build.py            # what `make book` runs
+    python book/build.py                    # what `make book` runs
     python book/build.py --chapters 03 05   # only some chapters (still builds the site)
+    python book/build.py --notebooks        # what `make notebooks` runs: notebooks/*.ipynb
 
 Steps, each a function the tests call too:
 
-1. ``execute_chapters``: every ``book/chapters/NN_slug.py`` (jupytext percent format) becomes a
-   notebook, runs top to bottom in a fresh kernel of *this* Python (nbclient), and is written,
-   outputs included, to ``build/book/docs/NN_slug.ipynb``. A cell that raises fails the build.
-2. ``build_site``: copies the prose pages (preface, resources, contributing), installs MathJax
-   locally (the site must render math with no internet), writes a generated MkDocs config whose
-   navigation lists the chapters found, and runs ``mkdocs build`` into ``build/site/``.
+1. ``check_data``: a chapter that loads MNIST (or another downloadable dataset) needs its
+   files on disk (``$NN101_DATA_DIR`` or the nn101 cache); if they are missing the build stops
+   before running anything, with one line saying what to set.
+2. ``execute_chapters``: every ``book/chapters/NN_slug.py`` (jupytext percent format) becomes a
+   notebook (``notebook.to_notebook``: an install cell, then the chapter), runs top to bottom in
+   a fresh kernel of *this* Python (nbclient), and is written, outputs included, to
+   ``build/book/docs/NN_slug.ipynb``. A cell that raises fails the build. Figures are rendered
+   at twice their size (the kernel's ``retina`` inline format), crisp on high-resolution screens.
+3. ``build_site`` (``website.py``): the parts and their overviews, the prose pages, MathJax
+   installed locally (math renders with no internet), the generated navigation, ``mkdocs
+   build --strict`` into ``build/site/``.
 
 Nothing here is committed: ``build/`` is a build output.
 """
@@ -19,15 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebook  # noqa: E402 (book/notebook.py, next to this file)
+import website  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -36,19 +44,11 @@ BUILD = ROOT / "build"
 DOCS = BUILD / "book" / "docs"
 SITE = BUILD / "site"
 KERNEL_NAME = "nn101-book"
-MATHJAX_VERSION = "2.7.9"
-# The parts of MathJax 2 that the "TeX-AMS_CHTML-full,Safe" configuration loads.
-MATHJAX_PARTS = (
-    "MathJax.js",
-    "config",
-    "extensions",
-    "jax/input/TeX",
-    "jax/output/CommonHTML",
-    "jax/element",
-    "fonts/HTML-CSS/TeX/woff",
-)
-PAGES = ("preface.md", "resources.md", "contributing.md")
 CELL_TIMEOUT_S = 300
+# Datasets the chapters may load (nn101's name -> the call that loads it).
+DATASETS = {"mnist": "load_mnist(", "fashion-mnist": "load_fashion_mnist("}
+chapter_title = website.chapter_title
+BookBuildError = website.SiteError
 
 
 @dataclass
@@ -66,10 +66,6 @@ class ChapterResult:
         return self.error is None
 
 
-class BookBuildError(RuntimeError):
-    """A chapter raised, or the site could not be built."""
-
-
 def find_chapters(only: list[str] | None = None) -> list[Path]:
     """The chapter sources ``book/chapters/NN_*.py`` in order, optionally only those whose
     number or name is in ``only``."""
@@ -79,23 +75,40 @@ def find_chapters(only: list[str] | None = None) -> list[Path]:
     return chapters
 
 
-def chapter_title(source: Path) -> str:
-    """The chapter's first markdown heading (``# # 3. Title`` in a percent-format file),
-    without its number (the navigation adds the number from the file name)."""
-    for line in source.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^#\s+#\s+(?:\d+\.\s+)?(.+?)\s*$", line)
-        if match:
-            return match.group(1)
-    return source.stem
+def code_lines(source: Path) -> str:
+    """The chapter's code: every line that is not a comment (markdown cells are comments)."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+
+def check_data(chapters: list[Path]) -> None:
+    """Stop with one clear line when a chapter loads a dataset whose files are not on disk."""
+    from nn101.data import fetch
+
+    for source in chapters:
+        code = code_lines(source)
+        for name, call in DATASETS.items():
+            if call not in code:
+                continue
+            try:
+                fetch.find_dataset(name, download=False)
+            except fetch.DatasetNotFoundError:
+                raise BookBuildError(
+                    f"chapter {source.stem} needs {name}, which is not on disk: set "
+                    f"NN101_DATA_DIR to a directory holding its four .gz files (or a {name}/ "
+                    f"folder of them), or run `nn101 data download {name}`"
+                ) from None
 
 
 def install_kernel_spec(directory: Path = BUILD / "book" / "kernels") -> Path:
     """Write a kernel spec that runs *this* interpreter (the venv's python), with matplotlib's
-    inline backend so that ``plt.show()`` becomes a PNG output even if MPLBACKEND=Agg is set."""
+    inline backend (so that ``plt.show()`` becomes an image output even if MPLBACKEND=Agg is
+    set) drawing PNGs at twice their size."""
     spec_dir = directory / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [*argv, "--InlineBackend.figure_formats=retina"],
         "display_name": "nn101 book (Python 3)",
         "language": "python",
         "env": {
@@ -110,20 +123,13 @@ def install_kernel_spec(directory: Path = BUILD / "book" / "kernels") -> Path:
 
 def execute_notebook(source: Path, output: Path, kernel_dirs: Path) -> ChapterResult:
     """Convert one percent-format chapter to a notebook, execute it, write it to ``output``."""
-    import jupytext
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    notebook = jupytext.read(source)
-    # The written notebook should open anywhere, so it names the standard kernel.
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = notebook.to_notebook(source)
     specs = KernelSpecManager(kernel_dirs=[str(kernel_dirs)])
     # IPC transport: socket files in a private temporary directory instead of TCP ports.
     sockets = Path(tempfile.mkdtemp(prefix="nn101-kernel-"))
@@ -131,7 +137,7 @@ def execute_notebook(source: Path, output: Path, kernel_dirs: Path) -> ChapterRe
         kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc", ip=str(sockets / "k")
     )
     client = NotebookClient(
-        notebook,
+        nb,
         km=manager,
         timeout=CELL_TIMEOUT_S,
         allow_errors=False,
@@ -149,7 +155,7 @@ def execute_notebook(source: Path, output: Path, kernel_dirs: Path) -> ChapterRe
     seconds = time.perf_counter() - start
     shutil.rmtree(sockets, ignore_errors=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, output)
+    nbformat.write(nb, output)
     return ChapterResult(source.stem, chapter_title(source), output, seconds, error)
 
 
@@ -185,68 +191,6 @@ def execute_chapters(
     return results
 
 
-def find_mathjax() -> Path:
-    """A MathJax 2 directory (one with MathJax.js and its fonts), first found of:
-    $NN101_MATHJAX_DIR; Debian's ``libjs-mathjax`` + ``fonts-mathjax`` packages
-    (/usr/share/javascript/mathjax); a cached ``build/npm`` install; or ``npm install
-    mathjax@2.7.9`` into ``build/npm`` (network access to the npm registry, once)."""
-    candidates = (
-        [Path(os.environ["NN101_MATHJAX_DIR"])] if "NN101_MATHJAX_DIR" in os.environ else []
-    )
-    candidates += [Path("/usr/share/javascript/mathjax"), BUILD / "npm/node_modules/mathjax"]
-    for candidate in candidates:
-        if all((candidate / part).exists() for part in MATHJAX_PARTS):
-            return candidate
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BookBuildError(
-            "the site needs MathJax 2 to render math offline: apt-get install -y libjs-mathjax "
-            "fonts-mathjax, or install npm, or set NN101_MATHJAX_DIR to a MathJax 2 directory"
-        )
-    prefix = BUILD / "npm"
-    prefix.mkdir(parents=True, exist_ok=True)
-    command = [npm, "install", "--prefix", str(prefix), "--no-save", "--no-audit", "--no-fund"]
-    subprocess.run([*command, "--loglevel=error", f"mathjax@{MATHJAX_VERSION}"], check=True)
-    return prefix / "node_modules/mathjax"
-
-
-def install_mathjax(dest: Path) -> None:
-    """Copy the parts of MathJax 2 that the pages load into ``dest`` (offline math)."""
-    if (dest / "MathJax.js").is_file():
-        return
-    source = find_mathjax()
-    for part in MATHJAX_PARTS:
-        target = dest / part
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if (source / part).is_dir():  # copies what symlinks point to (Debian links its fonts)
-            shutil.copytree(source / part, target, dirs_exist_ok=True)
-        else:
-            shutil.copy2(source / part, target)
-
-
-def write_config(chapters: list[ChapterResult | Path], docs_dir: Path, site_dir: Path) -> Path:
-    """A generated MkDocs config that inherits ``mkdocs.yml`` and lists the pages found."""
-    nav: list[dict[str, str]] = [{"Preface": "index.md"}]
-    for chapter in chapters:
-        stem = chapter.name if isinstance(chapter, ChapterResult) else chapter.stem
-        title = (
-            chapter.title
-            if isinstance(chapter, ChapterResult)
-            else chapter_title(CHAPTERS / f"{stem}.py")
-        )
-        nav.append({f"{int(stem[:2])}. {title}": f"{stem}.ipynb"})
-    nav += [{"Further resources": "resources.md"}, {"Contributing": "contributing.md"}]
-    config = {
-        "INHERIT": os.path.relpath(ROOT / "mkdocs.yml", docs_dir.parent),
-        "docs_dir": os.path.relpath(docs_dir, docs_dir.parent),
-        "site_dir": os.path.relpath(site_dir, docs_dir.parent),
-        "nav": nav,
-    }
-    path = docs_dir.parent / "mkdocs.yml"
-    path.write_text(json.dumps(config, indent=1), encoding="utf-8")  # JSON is valid YAML
-    return path
-
-
 def build_site(
     chapters: list[ChapterResult | Path] | None = None,
     *,
@@ -256,48 +200,38 @@ def build_site(
 ) -> Path:
     """Render the executed notebooks in ``docs_dir`` and the prose pages into ``site_dir``.
 
-    ``chapters`` defaults to every executed notebook already in ``docs_dir``. Returns the
-    site's ``index.html``."""
-    if chapters is None:  # every executed notebook whose chapter still exists
-        found = sorted(docs_dir.glob("[0-9][0-9]_*.ipynb"))
-        chapters = [
-            CHAPTERS / f"{p.stem}.py" for p in found if (CHAPTERS / f"{p.stem}.py").exists()
-        ]
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    for page in PAGES:
-        target = "index.md" if page == "preface.md" else page
-        shutil.copy2(BOOK / page, docs_dir / target)
-    (docs_dir / "assets").mkdir(exist_ok=True)
-    shutil.copy2(BOOK / "extra.css", docs_dir / "assets" / "extra.css")
-    install_mathjax(docs_dir / "assets" / "mathjax")
-    config = write_config(chapters, docs_dir, site_dir)
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--clean", "--strict", "-f", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise BookBuildError(f"mkdocs build failed:\n{completed.stdout}\n{completed.stderr}")
-    log(f"  {time.perf_counter() - start:6.1f} s  mkdocs build -> {site_dir}")
-    return site_dir / "index.html"
+    ``chapters`` defaults to every executed notebook already in ``docs_dir`` whose chapter
+    still exists. Returns the site's ``index.html``."""
+    if chapters is None:
+        found = [CHAPTERS / f"{p.stem}.py" for p in docs_dir.glob("[0-9][0-9]_*.ipynb")]
+        chapters = [source for source in found if source.exists()]
+    pairs = [
+        (c.name, c.title) if isinstance(c, ChapterResult) else (c.stem, chapter_title(c))
+        for c in chapters
+    ]
+    return website.build_site(pairs, docs_dir, site_dir, log=log)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="*", help="chapter numbers or names to execute")
+    parser.add_argument(
+        "--notebooks", action="store_true", help="only write notebooks/*.ipynb (no execution)"
+    )
     args = parser.parse_args(argv)
     chapters = find_chapters(args.chapters)
-    print(f"executing {len(chapters)} chapters with {sys.executable}")
+    if args.notebooks:
+        notebook.write_notebooks(chapters)
+        return 0
     try:
-        results = execute_chapters(chapters)
-        if not all(r.ok for r in results):  # unreachable: execute_chapters raised
-            return 1
+        check_data(chapters)
+        print(f"executing {len(chapters)} chapters with {sys.executable}")
+        execute_chapters(chapters)
         index = build_site()
     except BookBuildError as exc:
         print(f"\nbook build FAILED: {exc}", file=sys.stderr)
         return 1
-    print(f"site: {index}")
+    print(f"site: {index}  (open it in a browser, or `make book-serve` for search)")
     return 0
 
 
