@@ -1,15 +1,21 @@
 """Optimizers: each update restated from its formula (2 parameters x 2 steps), exact resume from
-state_dict, hyperparameter validation, and the in-place contract (grads untouched, dtype kept)."""
+state_dict (both clocks included), hyperparameter validation, the in-place contract (grads
+untouched, dtype kept, no allocation beyond one scratch array), the package layout and the
+registry the CLI reads."""
 
 from __future__ import annotations
 
+import importlib
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
 
+import nn101
 from nn101.core import Parameter
-from nn101.optimizers import SGD, AdaGrad, Adam, AdaMax, AdamW, Nadam, RMSprop
+from nn101.optimizers import SGD, AdaGrad, Adam, AdaMax, AdamW, Nadam, Optimizer, RMSprop
+from nn101.registry import OPTIMIZERS
 
 LR = 0.1
 SHAPES = [(3, 2), (4,)]
@@ -176,6 +182,7 @@ def test_state_dict_resumes_bit_identically(cls, options):
         assert a.value.dtype == np.float32
         np.testing.assert_array_equal(a.value, b.value)
     assert resumed_opt.step_count == straight_opt.step_count == 6
+    assert resumed_opt.epoch_count == straight_opt.epoch_count == 0
     assert resumed_opt.hyperparameters() == straight_opt.hyperparameters()
 
 
@@ -251,3 +258,82 @@ def test_load_state_dict_rejects_mismatches():
         SGD([p]).load_state_dict(adam_opt.state_dict())
     with pytest.raises(ValueError, match=r"has shape \(3,\), expected \(4,\)"):
         Adam([Parameter(np.zeros(4))]).load_state_dict(adam_opt.state_dict())
+
+
+def test_epoch_count_is_saved_and_restored():
+    p = Parameter(np.zeros(3))
+    optimizer = Adam([p])
+    assert optimizer.epoch_count == 0 and optimizer.step_count == 0
+    p.grad[...] = 1.0
+    optimizer.step()
+    optimizer.epoch_count += 1  # what the training loop does at the end of an epoch
+    optimizer.epoch_count += 1
+    saved = optimizer.state_dict()
+    assert saved["epoch_count"] == 2
+    resumed = Adam([Parameter(np.zeros(3))])
+    resumed.load_state_dict(saved)
+    assert (resumed.epoch_count, resumed.step_count) == (2, 1)
+    older = {k: v for k, v in saved.items() if k != "epoch_count"}  # before the epoch clock
+    resumed.epoch_count = 5
+    resumed.load_state_dict(older)
+    assert (resumed.epoch_count, resumed.step_count) == (0, 1)
+
+
+ALL = [SGD, AdaGrad, RMSprop, Adam, AdamW, AdaMax, Nadam]
+NO_ALLOCATION = [
+    (SGD, {}),
+    (SGD, {"momentum": 0.9, "dampening": 0.1}),
+    (SGD, {"momentum": 0.9, "nesterov": True}),
+    (AdaGrad, {"lr_decay": 0.1}),
+    (RMSprop, {"momentum": 0.9, "centered": True}),
+    (Adam, {"amsgrad": True}),
+    (AdamW, {"weight_decay": 0.1}),  # decoupled weight decay scales θ in place
+    (AdaMax, {}),
+    (Nadam, {"weight_decay": 0.1, "decoupled_weight_decay": True}),
+]
+
+
+@pytest.mark.parametrize(("cls", "options"), NO_ALLOCATION, ids=lambda x: str(x))
+def test_step_allocates_nothing_beyond_one_scratch_array(cls, options):
+    rng = np.random.default_rng(2)
+    params = [Parameter(rng.normal(size=shape)) for shape in [(200, 100), (100,)]]
+    optimizer = cls(params, learning_rate=LR, **options)
+    for p in params:
+        p.grad[...] = rng.normal(size=p.shape)
+    optimizer.step()  # the first step makes the state and the scratch arrays
+    tracemalloc.start()
+    try:
+        optimizer.step()
+        optimizer.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    smallest_full_size = params[0].value.nbytes // 2  # a (100, 100) float64 array
+    assert peak < smallest_full_size / 10, f"{cls.__name__} step allocated {peak} bytes"
+
+
+def test_one_module_per_family_all_exported_at_the_top():
+    families = {
+        "sgd": ["SGD"],
+        "adagrad": ["AdaGrad"],
+        "rmsprop": ["RMSprop"],
+        "adam": ["Adam", "AdamW", "AdaMax", "Nadam"],
+        "base": ["Optimizer"],
+    }
+    for module_name, names in families.items():
+        module = importlib.import_module(f"nn101.optimizers.{module_name}")
+        for name in names:
+            cls = getattr(module, name)
+            assert cls.__module__ == module.__name__, name
+            assert getattr(nn101.optimizers, name) is cls is getattr(nn101, name)
+    assert sorted(nn101.optimizers.__all__) == sorted(n for ns in families.values() for n in ns)
+    assert all(issubclass(cls, Optimizer) for cls in ALL)
+
+
+def test_registry_lists_exactly_the_seven_optimizers_by_lowercase_name():
+    expected = ["adagrad", "adam", "adamax", "adamw", "nadam", "rmsprop", "sgd"]
+    assert OPTIMIZERS.names() == expected
+    for cls in ALL:
+        assert OPTIMIZERS.get(cls.__name__.lower()) is cls
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamfamily'.*adagrad, adam, adamax"):
+        OPTIMIZERS.get("adamfamily")
