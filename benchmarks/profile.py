@@ -95,8 +95,6 @@ def profile_config(
         kind = "dense" if isinstance(layer, nn101.Dense) else "activation"
         _wrap(layer, "forward", totals, kind)
         _wrap(layer, "backward", totals, kind)
-        if hasattr(layer, "backward_parameters"):  # training may skip dL/dx of the first layer
-            _wrap(layer, "backward_parameters", totals, kind)
     _wrap(loss, "forward", totals, "loss")
     _wrap(loss, "backward", totals, "loss")
     _wrap(optimizer, "step", totals, "optimizer")

@@ -116,7 +116,7 @@ def test_targets_and_markdown(quick_results: tuple[dict, Path]) -> None:
 # -- the fast path: fit skips dL/d(data) in the first Dense layer, and nothing else changes ----
 
 
-def test_dense_backward_parameters_adds_what_backward_adds() -> None:
+def test_dense_backward_without_input_grad_adds_what_backward_adds() -> None:
     rng = np.random.default_rng(0)
     layers = [nn101.Dense(5, 3, rng=np.random.default_rng(1), l1=0.01, l2=0.02) for _ in "ab"]
     x = rng.standard_normal((4, 5)).astype(np.float32)
@@ -124,7 +124,7 @@ def test_dense_backward_parameters_adds_what_backward_adds() -> None:
     for layer in layers:
         layer.forward(x, training=True)
     grad_input = layers[0].backward(g)
-    assert layers[1].backward_parameters(g) is None
+    assert layers[1].backward(g, input_grad=False) is None
     assert grad_input.shape == x.shape
     for full, partial in zip(layers[0].parameters(), layers[1].parameters()):
         np.testing.assert_array_equal(full.grad, partial.grad)

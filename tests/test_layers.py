@@ -1,129 +1,26 @@
-"""The layer contract, driven by one table of cases (in the spirit of Keras's run_layer_test).
+"""The layer contract, driven by one table of cases (tests/layer_cases/, which also drives the
+PyTorch parity tests).
 
-Every layer in ``nn101.layers`` must appear in CASES; each case is checked for output shape and
-dtype, gradients against finite differences (float64), config round-trip, the training flag,
-and a clear error for a wrongly shaped input.
+Every layer in ``nn101.layers`` must appear in the table; each case is checked for output
+shape and dtype, gradients against finite differences (float64), config round-trip, the
+training flag, ``input_grad=False``, and a clear error for a wrongly shaped input.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 import nn101
-from nn101.core import LAYERS, Layer
+from layer_cases import ALL_CASES, Case, make_input, make_layer
 from nn101.gradcheck import check_layer
+from nn101.registry import LAYERS
 
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    make: Callable[[np.dtype, np.random.Generator], Layer]
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    bad_shape: tuple[int, ...] | None = None  # None: the layer accepts any shape
-    name: str = ""  # what the shape error must mention
-    training_matters: bool = False
-
-    def __str__(self) -> str:
-        return self.id
-
-
-CASES = [
-    Case(
-        "dense",
-        lambda d, r: nn101.Dense(4, 3, rng=r, dtype=d),
-        (5, 4),
-        (5, 3),
-        (5, 2, 2),
-        "Dense(4, 3)",
-    ),
-    Case(
-        "dense_l1_l2",
-        lambda d, r: nn101.Dense(
-            4, 3, rng=r, dtype=d, l1=0.01, l2=0.02, weight_init="he_normal", bias_init="normal"
-        ),
-        (5, 4),
-        (5, 3),
-        (5, 3),
-        "Dense(4, 3)",
-    ),
-    Case("relu", lambda d, r: nn101.ReLU(), (5, 4), (5, 4)),
-    Case("leaky_relu", lambda d, r: nn101.LeakyReLU(0.2), (3, 2, 4), (3, 2, 4)),
-    Case("sigmoid", lambda d, r: nn101.Sigmoid(), (5, 4), (5, 4)),
-    Case("tanh", lambda d, r: nn101.Tanh(), (5, 4), (5, 4)),
-    Case("softmax", lambda d, r: nn101.Softmax(), (5, 6), (5, 6)),
-    Case(
-        "softmax_axis1",
-        lambda d, r: nn101.Softmax(axis=1),
-        (2, 3, 4),
-        (2, 3, 4),
-        (4,),
-        "Softmax(axis=1)",
-    ),
-    Case("identity", lambda d, r: nn101.Identity(), (5, 4), (5, 4)),
-    Case("flatten", lambda d, r: nn101.Flatten(), (2, 3, 2, 2), (2, 12), (), "Flatten()"),
-    Case("dropout", lambda d, r: nn101.Dropout(0.3, rng=r), (6, 5), (6, 5), training_matters=True),
-    Case(
-        "batchnorm1d",
-        lambda d, r: nn101.BatchNorm1d(4, dtype=d),
-        (6, 4),
-        (6, 4),
-        (6, 3),
-        "BatchNorm1d(4)",
-        training_matters=True,
-    ),
-    Case(
-        "batchnorm1d_3d",
-        lambda d, r: nn101.BatchNorm1d(3, momentum=0.2, dtype=d),
-        (4, 3, 5),
-        (4, 3, 5),
-        (4, 5, 3),
-        "BatchNorm1d(3)",
-        training_matters=True,
-    ),
-    Case(
-        "layernorm",
-        lambda d, r: nn101.LayerNorm(6, dtype=d),
-        (5, 6),
-        (5, 6),
-        (5, 4),
-        "LayerNorm(6)",
-    ),
-    Case(
-        "layernorm_3d",
-        lambda d, r: nn101.LayerNorm(4, eps=1e-3, dtype=d),
-        (2, 3, 4),
-        (2, 3, 4),
-        (2, 4, 3),
-        "LayerNorm(4)",
-    ),
-]
 
 DTYPES = [np.float32, np.float64]
-
-
-def make_input(case: Case, dtype, seed: int = 0) -> np.ndarray:
-    """Standard normal entries pushed at least 0.1 away from 0 (ReLU's kink)."""
-    x = np.random.default_rng(seed).standard_normal(case.input_shape)
-    return (x + 0.1 * np.sign(x)).astype(dtype)
-
-
-def make_layer(case: Case, dtype, seed: int = 1, randomize: bool = False) -> Layer:
-    """The case's layer; with ``randomize``, parameters and buffers moved off their defaults
-    (a γ of ones and a β of zeros would hide mistakes)."""
-    rng = np.random.default_rng(seed)
-    layer = case.make(np.dtype(dtype), rng)
-    if randomize:
-        for p in layer.parameters():
-            p.value += (0.5 * rng.standard_normal(p.shape)).astype(p.dtype)
-        for _, buffer in layer.named_buffers():
-            buffer += rng.uniform(0.1, 0.5, buffer.shape).astype(buffer.dtype)
-    return layer
+CASES = ALL_CASES
 
 
 def test_every_layer_is_in_the_table():
@@ -131,7 +28,7 @@ def test_every_layer_is_in_the_table():
     exported = {getattr(nn101.layers, name) for name in nn101.layers.__all__}
     assert exported <= covered
     for cls in exported:
-        assert LAYERS[cls.__name__] is cls
+        assert LAYERS.get(cls.__name__) is cls
         assert getattr(nn101, cls.__name__) is cls
 
 
@@ -144,9 +41,10 @@ def test_shapes_and_dtype_preserved(case: Case, dtype):
         y = layer.forward(x, training=training)
         assert y.shape == case.output_shape
         assert y.dtype == dtype
-        grad_x = layer.backward(np.ones_like(y))
-        assert grad_x.shape == x.shape
-        assert grad_x.dtype == dtype
+        grad_x = layer.backward(np.ones_like(y), input_grad=case.integer_inputs is None)
+        if case.integer_inputs is None:
+            assert grad_x is not None and grad_x.shape == x.shape
+            assert grad_x.dtype == dtype
     for p in layer.parameters():
         assert p.value.dtype == dtype and p.grad.dtype == dtype
         assert p.value.flags.c_contiguous
@@ -164,14 +62,30 @@ def test_gradients_match_finite_differences(case: Case, training: bool):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_backward_accumulates_into_grads(case: Case):
+def test_backward_without_input_grad_gives_the_same_parameter_grads(case: Case):
     layer = make_layer(case, np.float64, randomize=True)
     x = make_input(case, np.float64)
     upstream = np.random.default_rng(3).standard_normal(case.output_shape)
     layer.forward(x, training=False)
-    layer.backward(upstream)
+    layer.backward(upstream, input_grad=case.integer_inputs is None)
+    full = [p.grad.copy() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.forward(x, training=False)
+    assert layer.backward(upstream, input_grad=False) is None
+    for p, grad in zip(layer.parameters(), full, strict=True):
+        np.testing.assert_array_equal(p.grad, grad)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_backward_accumulates_into_grads(case: Case):
+    layer = make_layer(case, np.float64, randomize=True)
+    x = make_input(case, np.float64)
+    upstream = np.random.default_rng(3).standard_normal(case.output_shape)
+    input_grad = case.integer_inputs is None
+    layer.forward(x, training=False)
+    layer.backward(upstream, input_grad=input_grad)
     once = [p.grad.copy() for p in layer.parameters()]
-    layer.backward(upstream)
+    layer.backward(upstream, input_grad=input_grad)
     for p, grad in zip(layer.parameters(), once, strict=True):
         np.testing.assert_allclose(p.grad, 2 * grad, rtol=1e-12, atol=1e-12)
     layer.zero_grad()
@@ -226,7 +140,7 @@ def test_bad_input_shape_names_layer_expected_and_got(case: Case):
 def test_dense_error_message_example():
     with pytest.raises(
         ValueError,
-        match=r"Dense\(784, 10\) expected input \(N, 784\), "
+        match=r"Dense\(784, 10\) expected input \(N, \.\.\., 784\), "
         r"got \(32, 28, 28\)",
     ):
         nn101.Dense(784, 10).forward(np.zeros((32, 28, 28), np.float32))

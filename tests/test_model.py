@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn101
-from nn101.callbacks import EarlyStopping, ReduceOnPlateau
+from nn101.training import EarlyStopping, ReduceOnPlateau, TrainState
 
 
 def mlp(in_features=2, hidden=32, classes=3, seed=0, dtype=np.float32):
@@ -146,9 +146,10 @@ def test_reduce_on_plateau_lowers_the_rate():
     callback = ReduceOnPlateau(monitor="loss", factor=0.5, patience=1)
     model = mlp()
     optimizer = nn101.SGD(model.parameters(), learning_rate=0.4)
-    callback.on_train_begin(model, optimizer)
-    for epoch, loss in enumerate([1.0, 0.9, 0.9, 0.95, 0.9]):
-        callback.on_epoch_end(epoch, {"loss": loss})
+    state = TrainState(model, optimizer, nn101.SoftmaxCrossEntropy(), np.random.default_rng(0))
+    callback.on_train_begin(state)
+    for loss in [1.0, 0.9, 0.9, 0.95, 0.9]:
+        callback.on_epoch_end(state, {"loss": loss})
     assert optimizer.learning_rate == pytest.approx(0.2)
 
 

@@ -7,6 +7,7 @@ each engineer edits only the section of the module they own.
 
 from nn101 import data
 from nn101.core import Layer, Parameter
+from nn101.registry import register_layer
 
 # -- layers (src/nn101/layers/) ---------------------------------------------------------------
 from nn101.layers import (
@@ -28,9 +29,8 @@ from nn101 import functional, gradcheck, init
 from nn101.losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
 
 # -- optimizers, schedules, regularizers ------------------------------------------------------
-from nn101.lr_finder import LRFindResult, lr_find
 from nn101.optimizers import SGD, AdaGrad, Adam, AdaMax, AdamW, Nadam, Optimizer, RMSprop
-from nn101.regularizers import L1, L2, clip_grad_norm, clip_grad_value
+from nn101.regularizers import clip_grad_norm, clip_grad_value
 from nn101.schedules import (
     Constant,
     CosineDecay,
@@ -44,11 +44,19 @@ from nn101.schedules import (
 )
 
 # -- model, training, serialization -----------------------------------------------------------
-from nn101 import metrics, serialization
-from nn101.callbacks import Callback, EarlyStopping, ReduceOnPlateau
+from nn101 import metrics, serialization, training
 from nn101.model import Sequential
 from nn101.serialization import load, save
-from nn101.training import History
+from nn101.training import (
+    Callback,
+    EarlyStopping,
+    History,
+    LRFindResult,
+    ReduceOnPlateau,
+    TrainState,
+    lr_find,
+    train_step,
+)
 
 # -- errors (src/nn101/errors.py) -------------------------------------------------------------
 from nn101.errors import (

@@ -251,7 +251,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_lr_find(args: argparse.Namespace) -> int:
-    from nn101.lr_finder import lr_find
+    from nn101.training import lr_find
 
     rng = np.random.default_rng(args.seed)
     train, _ = load_dataset(args.dataset, args.data_dir, seed=args.seed)

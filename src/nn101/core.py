@@ -4,16 +4,20 @@ A Parameter is an array that training changes, together with the gradient of the
 respect to it. A Layer maps an input batch to an output batch (``forward``) and maps the
 gradient of the loss with respect to its output back to the gradient with respect to its input
 (``backward``), adding its parameters' gradients into ``Parameter.grad`` on the way.
+
+Everything else a layer offers (its parameters, buffers, carried state, penalty, snapshots) is
+derived from one traversal, ``named_children``: attributes that are Layers, or lists / tuples of
+Layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Parameter", "Layer", "LAYERS", "layer_class", "as_dtype"]
+__all__ = ["Parameter", "Layer", "as_dtype"]
 
 
 def as_dtype(dtype: Any) -> np.dtype:
@@ -56,19 +60,6 @@ class Parameter:
         return f"Parameter({label}shape={self.shape}, dtype={self.dtype})"
 
 
-LAYERS: dict[str, type[Layer]] = {}
-"""Every Layer subclass by class name: the one registry save / load uses to rebuild a model."""
-
-
-def layer_class(name: str) -> type[Layer]:
-    """The Layer subclass called ``name``, or a clear error listing the known ones."""
-    try:
-        return LAYERS[name]
-    except KeyError:
-        known = ", ".join(sorted(LAYERS))
-        raise ValueError(f"unknown layer type {name!r}; known layer types: {known}") from None
-
-
 class Layer:
     """Base class of every layer, and of Sequential.
 
@@ -76,69 +67,106 @@ class Layer:
 
     * ``forward(x, *, training=False) -> y``: compute the output and save exactly what
       ``backward`` needs (named as in the math).
-    * ``backward(grad_output) -> grad_input``: given dL/dy, add dL/dθ into each parameter's
-      ``grad`` and return dL/dx.
+    * ``backward(grad_output, *, input_grad=True) -> grad_input | None``: given dL/dy, add
+      dL/dθ into each parameter's ``grad`` and return dL/dx; with ``input_grad=False`` (the
+      input is data or integer ids) skip dL/dx and return None.
     * ``config() -> dict``: the constructor's keyword arguments, JSON-serializable, so that
       ``type(layer)(**layer.config())`` rebuilds the layer (weights come separately).
 
-    Parameters are found automatically: every attribute that is a Parameter (or a Layer, whose
-    parameters are included under a dotted name), in the order the attributes were assigned.
-    Non-trainable state that must be saved with the model (BatchNorm's running statistics) is
-    declared by listing attribute names in ``buffer_names``.
+    Parameters are the attributes that are Parameters, in assignment order; sub-layers are the
+    attributes that are Layers or lists / tuples of Layers (``children``). Non-trainable state
+    saved with the model (BatchNorm's running statistics) is listed in ``buffer_names``; state
+    carried between calls (a stateful RNN's last hidden state: saved by checkpoints, not by
+    model files) in ``state_names``. A layer that samples keeps its generator in ``self.rng``.
     """
 
     buffer_names: ClassVar[tuple[str, ...]] = ()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        LAYERS[cls.__name__] = cls
+    state_names: ClassVar[tuple[str, ...]] = ()
 
     # -- the contract ------------------------------------------------------------------------
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def config(self) -> dict[str, Any]:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Rebuild a layer from ``config()`` (container layers override this)."""
+    def from_config(
+        cls, config: dict[str, Any], *, custom_layers: Sequence[type[Layer]] = ()
+    ) -> Layer:
+        """Rebuild a layer from ``config()``; containers pass ``custom_layers`` (the user's own
+        layer classes, see ``nn101.load``) down to their sub-layers."""
         return cls(**config)
-
-    # -- derived helpers -------------------------------------------------------------------
 
     def __call__(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
 
+    # -- the one traversal -------------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        """Yield ``(name, layer)`` for each sub-layer: ``"encoder"``, or ``"blocks.0"`` for the
+        first Layer of a list or tuple attribute."""
+        for attr, value in vars(self).items():
+            if isinstance(value, Layer):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Layer):
+                        yield f"{attr}.{i}", item
+
+    def children(self) -> Iterator[Layer]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_layers(self, prefix: str = "") -> Iterator[tuple[str, Layer]]:
+        """This layer (named ``prefix``) and every layer below it, depth first."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_layers(f"{prefix}{name}.")
+
+    def layers_below(self) -> Iterator[Layer]:
+        """Every layer of the tree, this one included."""
+        for _, layer in self.named_layers():
+            yield layer
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(name, parameter)`` pairs, e.g. ``("weight", W)`` or ``("0.weight", W)``."""
-        for attr, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield prefix + attr, value
-            elif isinstance(value, Layer):
-                yield from value.named_parameters(prefix + attr + ".")
+        for path, layer in self.named_layers(prefix):
+            for attr, value in vars(layer).items():
+                if isinstance(value, Parameter):
+                    yield path + attr, value
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
         """Yield ``(name, array)`` for non-trainable state that save / load must keep."""
-        for attr in self.buffer_names:
-            yield prefix + attr, getattr(self, attr)
-        for attr, value in vars(self).items():
-            if isinstance(value, Layer):
-                yield from value.named_buffers(prefix + attr + ".")
+        for path, layer in self.named_layers(prefix):
+            for attr in layer.buffer_names:
+                yield path + attr, getattr(layer, attr)
+
+    def named_states(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """Yield ``(name, value)`` for carried state (``state_names``); values may be None."""
+        for path, layer in self.named_layers(prefix):
+            for attr in layer.state_names:
+                yield path + attr, getattr(layer, attr)
+
+    def reset_state(self) -> None:
+        """Forget carried state (a stateful layer overrides this and calls super)."""
+        for child in self.children():
+            child.reset_state()
 
     def penalty(self) -> float:
-        """Regularization penalty this layer adds to the loss (L1 / L2 on its weights).
+        """Regularization penalty this layer and its sub-layers add to the loss.
 
-        Layers that have one add its gradient into their weights' grads in ``backward``.
+        A layer with a penalty (Dense's ``l1`` / ``l2``) overrides this, and adds the
+        penalty's gradient into its weights' grads in ``backward``.
         """
-        return sum((v.penalty() for v in vars(self).values() if isinstance(v, Layer)), 0.0)
+        return sum((child.penalty() for child in self.children()), 0.0)
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -146,6 +174,21 @@ class Layer:
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
+
+    # -- snapshots (EarlyStopping's best weights, the LR finder's rewind) --------------------
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by name."""
+        state = {name: p.value.copy() for name, p in self.named_parameters()}
+        state.update({f"buffer:{n}": np.array(b, copy=True) for n, b in self.named_buffers()})
+        return state
+
+    def restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Put a ``snapshot()`` back, in place (optimizers keep pointing at the same arrays)."""
+        for name, p in self.named_parameters():
+            p.value[...] = snapshot[name]
+        for name, b in self.named_buffers():
+            b[...] = snapshot[f"buffer:{name}"]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())

@@ -14,7 +14,9 @@ Source: cs231n notes, "Gradient checks"; PyTorch ``torch.autograd.gradcheck``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import copy
+
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,20 +66,19 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b)) / scale
 
 
-def _generators(obj: Any, seen: set[int] | None = None) -> Iterator[np.random.Generator]:
+def _generators(layer: Layer) -> list[np.random.Generator]:
     """Every np.random.Generator held by a layer and its sublayers (Dropout's rng, ...)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, np.random.Generator):
-        yield obj
-    elif isinstance(obj, Layer):
-        for value in vars(obj).values():
-            yield from _generators(value, seen)
-    elif isinstance(obj, list | tuple):
-        for value in obj:
-            yield from _generators(value, seen)
+    found = [getattr(sub, "rng", None) for sub in layer.layers_below()]
+    return list({id(g): g for g in found if isinstance(g, np.random.Generator)}.values())
+
+
+def _carried_states(layer: Layer) -> list[tuple[Layer, str, Any]]:
+    """(layer, attribute, copy of its value) for every carried state (stateful RNNs)."""
+    return [
+        (sub, attr, copy.deepcopy(getattr(sub, attr)))
+        for sub in layer.layers_below()
+        for attr in sub.state_names
+    ]
 
 
 def check_layer(
@@ -94,8 +95,10 @@ def check_layer(
 
     The layer must be float64 (``dtype=np.float64``). Randomness inside the layer (Dropout) is
     frozen: the state of every Generator the layer holds is restored before each evaluation, so
-    every forward pass draws the same mask, and the check runs in training mode by default.
-    Buffers (BatchNorm running statistics) and parameter grads are restored afterwards.
+    every forward pass draws the same mask, and the check runs in training mode by default;
+    carried state (a stateful RNN's) is restored too. Buffers (BatchNorm running statistics)
+    and parameter grads are restored afterwards. Integer inputs (token ids) have no gradient:
+    only the parameters are checked, with ``backward(..., input_grad=False)``.
     """
     rng = np.random.default_rng() if rng is None else rng
     for name, p in layer.named_parameters():
@@ -104,15 +107,19 @@ def check_layer(
                 f"check_layer needs a float64 layer (dtype=np.float64); "
                 f"{type(layer).__name__}.{name} is {p.dtype}"
             )
-    x = np.array(x, dtype=np.float64)  # our own copy: it is perturbed in place
-    generators = list(_generators(layer))
+    ids = np.asarray(x).dtype.kind in "iu"
+    x = np.array(x) if ids else np.array(x, dtype=np.float64)  # our own copy, perturbed in place
+    generators = _generators(layer)
     rng_states = [g.bit_generator.state for g in generators]
+    carried = _carried_states(layer)
     buffers = {name: np.copy(value) for name, value in layer.named_buffers()}
     grads = [(p, p.grad.copy()) for p in layer.parameters()]
 
     def forward() -> np.ndarray:
         for g, state in zip(generators, rng_states, strict=True):
             g.bit_generator.state = state
+        for sub, attr, value in carried:
+            setattr(sub, attr, copy.deepcopy(value))
         return layer.forward(x, training=training)
 
     def objective(_: np.ndarray) -> float:
@@ -122,8 +129,8 @@ def check_layer(
         upstream = rng.standard_normal(forward().shape)  # u
         layer.zero_grad()
         forward()
-        grad_x = layer.backward(upstream.copy())
-        errors = [relative_error(grad_x, numerical_gradient(objective, x, eps))]
+        grad_x = layer.backward(upstream.copy(), input_grad=not ids)
+        errors = [] if ids else [relative_error(grad_x, numerical_gradient(objective, x, eps))]
         for p in layer.parameters():
             analytic = p.grad.copy()
             errors.append(relative_error(analytic, numerical_gradient(objective, p.value, eps)))

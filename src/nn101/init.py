@@ -14,11 +14,31 @@ Variance-preserving rules, with fan_in / fan_out the numbers of inputs / outputs
 A uniform U(-a, a) has variance a² / 3, hence the bounds a = sqrt(3 Var). The normal variants
 are plain (untruncated) normals, as in PyTorch.
 
-Strings exist only at the config boundary: ``get_initializer("he_normal")``.
+Strings exist only at the config boundary: a layer takes ``weight_init="he_normal"``,
+``weight_init=("normal", {"std": 1.0})`` (a named initializer with its keywords, stored as such
+in the model file) or any function with this signature.
+
+=================  ==================================  ==============================
+name               distribution                        keywords (defaults)
+=================  ==================================  ==============================
+zeros, ones        W = 0, W = 1
+constant           W = value                           value (0.0)
+uniform            U(low, high)                        low (-0.05), high (0.05)
+normal             N(mean, std²)                       mean (0.0), std (0.05)
+glorot_uniform     U(-a, a), a = √(6/(fan_in+fan_out))  (alias xavier_uniform)
+glorot_normal      N(0, 2/(fan_in+fan_out))            (alias xavier_normal)
+he_uniform         U(-a, a), a = √(6/fan_in)           (alias kaiming_uniform)
+he_normal          N(0, 2/fan_in)                      (alias kaiming_normal)
+lecun_normal       N(0, 1/fan_in)                      Nielsen's "1/√n_in" weights
+=================  ==================================  ==============================
+
+Nielsen's first networks draw every weight from N(0, 1): ``("normal", {"std": 1.0})``.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from nn101.core import as_dtype
+from nn101.registry import INITIALIZERS
 
 __all__ = [
     "Initializer",
@@ -41,6 +62,7 @@ __all__ = [
     "he_normal",
     "lecun_normal",
     "INITIALIZERS",
+    "InitSpec",
     "get_initializer",
     "initializer_name",
 ]
@@ -208,54 +230,75 @@ def lecun_normal(
     return _cast(rng.normal(0.0, math.sqrt(1.0 / fan_in), size=shape), dtype)
 
 
-INITIALIZERS: dict[str, Initializer] = {
-    "zeros": zeros,
-    "ones": ones,
-    "constant": constant,
-    "uniform": uniform,
-    "normal": normal,
-    "glorot_uniform": glorot_uniform,
-    "glorot_normal": glorot_normal,
-    "xavier_uniform": glorot_uniform,
-    "xavier_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "kaiming_uniform": he_uniform,
-    "kaiming_normal": he_normal,
-    "lecun_normal": lecun_normal,
-}
-"""Every initializer by name: the one place where a string becomes a function."""
-
+for _name, _function in (
+    ("zeros", zeros),
+    ("ones", ones),
+    ("constant", constant),
+    ("uniform", uniform),
+    ("normal", normal),
+    ("glorot_uniform", glorot_uniform),
+    ("glorot_normal", glorot_normal),
+    ("xavier_uniform", glorot_uniform),
+    ("xavier_normal", glorot_normal),
+    ("he_uniform", he_uniform),
+    ("he_normal", he_normal),
+    ("kaiming_uniform", he_uniform),
+    ("kaiming_normal", he_normal),
+    ("lecun_normal", lecun_normal),
+):
+    INITIALIZERS.add(_name, _function)
 
 CUSTOM_PREFIX = "custom:"
+InitSpec = str | tuple | list | Initializer
+"""An initializer as a layer takes it: a name, ``(name, {keyword: value})``, or a function."""
 
 
-def get_initializer(name_or_function: str | Initializer) -> Initializer:
-    """The initializer called ``name``, or the callable itself; unknown names list the known."""
-    if callable(name_or_function):
-        return name_or_function
-    if isinstance(name_or_function, str) and name_or_function.startswith(CUSTOM_PREFIX):
+def get_initializer(spec: InitSpec) -> Initializer:
+    """The initializer ``spec`` names: ``"he_normal"``, ``("normal", {"std": 1.0})`` (a named
+    initializer with its keyword arguments), or a function, returned as it is."""
+    if callable(spec):
+        return spec
+    if isinstance(spec, str) and spec.startswith(CUSTOM_PREFIX):
         raise ValueError(
-            f"initializer {name_or_function!r} was a custom function and cannot be rebuilt "
+            f"initializer {spec!r} was a custom function and cannot be rebuilt "
             "from its name; pass the function itself"
         )
-    try:
-        return INITIALIZERS[name_or_function]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(INITIALIZERS))
-        raise ValueError(
-            f"unknown initializer {name_or_function!r}; known initializers: {known}"
-        ) from None
+    if isinstance(spec, (tuple, list)):
+        if len(spec) != 2 or not isinstance(spec[0], str) or not isinstance(spec[1], dict):
+            raise ValueError(
+                f"expected an initializer as (name, {{keyword: value}}), got {spec!r}"
+            )
+        function = INITIALIZERS.get(spec[0])
+        allowed = _keyword_only(function)
+        unknown = sorted(set(spec[1]) - allowed)
+        if unknown:
+            raise ValueError(
+                f"initializer {spec[0]!r} takes keywords {sorted(allowed)}, got {unknown}"
+            )
+        return functools.partial(function, **spec[1])
+    return INITIALIZERS.get(spec)  # type: ignore[arg-type]
 
 
-def initializer_name(name_or_function: str | Initializer) -> str:
-    """The registry name to store in a config (a string is returned as given)."""
-    if isinstance(name_or_function, str):
-        get_initializer(name_or_function)  # validate
-        return name_or_function
-    for name, function in INITIALIZERS.items():
-        if function is name_or_function:
-            return name
-    # Not in the registry (a user's function, a functools.partial): the name is only a label.
-    label = getattr(name_or_function, "__name__", type(name_or_function).__name__)
+def initializer_name(spec: InitSpec) -> str | list[Any]:
+    """What a layer's config stores: the name, ``[name, {keywords}]``, or for a function of the
+    user's own a label ``"custom:<name>"`` (the weights themselves are saved with the model)."""
+    if isinstance(spec, str):
+        get_initializer(spec)  # validate
+        return spec
+    if isinstance(spec, (tuple, list)):
+        get_initializer(spec)
+        return [spec[0], dict(spec[1])]
+    if isinstance(spec, functools.partial) and not spec.args:
+        name = INITIALIZERS.name_of(spec.func)
+        if name is not None:
+            return [name, dict(spec.keywords)]
+    name = INITIALIZERS.name_of(spec)
+    if name is not None:
+        return name
+    label = getattr(spec, "__name__", type(spec).__name__)
     return f"{CUSTOM_PREFIX}{label}"
+
+
+def _keyword_only(function: Initializer) -> set[str]:
+    parameters = inspect.signature(function).parameters.values()
+    return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}

@@ -1,9 +1,15 @@
 """Losses: a scalar that says how wrong a batch of predictions is, and its gradient.
 
-``forward(prediction, target) -> float`` is the mean over the batch and saves what ``backward``
-needs; ``backward() -> dL/dprediction`` has the prediction's shape and dtype. The two
-classification losses take *logits* and fuse the final sigmoid / softmax into the loss, which is
-both stable (no log of 0) and cheap (the gradient is simply "probability - target").
+``forward(prediction, target) -> float`` saves what ``backward`` needs; ``backward() ->
+dL/dprediction`` has the prediction's shape and dtype. The two classification losses take
+*logits* and fuse the final sigmoid / softmax into the loss, which is both stable (no log of 0)
+and cheap (the gradient is simply "probability - target").
+
+Reduction (PyTorch's names): ``"mean"`` (the default) averages, ``"sum"`` adds. What is
+averaged is stated in each docstring: MSE and binary cross-entropy average over every entry
+(batch x outputs), softmax cross-entropy over the examples (every position of a sequence is
+one). None has a factor 1/2, so a learning rate quoted by a textbook whose cost has one
+(Nielsen's C = (1/2n) Σ_x ‖y - a‖²) must be converted: see ``MeanSquaredError``.
 """
 
 from __future__ import annotations
@@ -13,21 +19,37 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nn101.functional import sigmoid, softplus
+from nn101.registry import LOSSES
 
-__all__ = [
-    "Loss",
-    "MeanSquaredError",
-    "BinaryCrossEntropy",
-    "SoftmaxCrossEntropy",
-    "LOSSES",
-    "get_loss",
-]
+__all__ = ["Loss", "MeanSquaredError", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "get_loss"]
+
+REDUCTIONS = ("mean", "sum")
 
 
 class Loss:
-    """Base class: ``forward`` (also ``__call__``) returns the mean loss, ``backward`` dL/dŷ."""
+    """Base class: ``forward`` (also ``__call__``) returns the loss, ``backward`` dL/dŷ.
+
+    ``metrics(target)`` names the metrics that make sense for these targets (``fit`` and
+    ``evaluate`` log them); ``ignore_index`` is the target value that counts for nothing.
+    """
 
     name: ClassVar[str] = ""
+    ignore_index: int | None = None
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}"
+            )
+        self.reduction = reduction
+
+    def metrics(self, target: np.ndarray) -> tuple[str, ...]:
+        """Metric names worth logging for targets like ``target`` (none by default)."""
+        return ()
+
+    def _scale(self, count: int) -> float:
+        """The factor of the reduction: 1/count for the mean, 1 for the sum."""
+        return 1.0 / max(count, 1) if self.reduction == "mean" else 1.0
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
@@ -39,10 +61,11 @@ class Loss:
         return self.forward(prediction, target)
 
     def config(self) -> dict[str, Any]:
-        return {}
+        return {"reduction": self.reduction}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
 
     def _saved(self, value: np.ndarray | None) -> np.ndarray:
         if value is None:
@@ -72,25 +95,34 @@ def _same_shape_target(owner: str, z: np.ndarray, target: np.ndarray) -> np.ndar
 
 
 class MeanSquaredError(Loss):
-    """L = (1/M) Σ (ŷ - y)², the mean over all M entries (as PyTorch's MSELoss).
+    """L = (1/M) Σ (ŷ - y)², the mean over all M entries (as PyTorch's MSELoss); with
+    ``reduction="sum"``, L = Σ (ŷ - y)².
 
-    dL/dŷ = 2 (ŷ - y) / M.  Shapes: prediction (N, ...), target the same.
+    dL/dŷ = 2 (ŷ - y) / M (or 2 (ŷ - y)).  Shapes: prediction (N, ...), target the same.
+    Learning rates from a textbook: Nielsen's quadratic cost C = (1/2n) Σ_x ‖y - a‖² over a
+    batch of n examples with C outputs is this mean loss divided by 2/C, so his η becomes
+    η·C/2 here (η = 3.0 with 10 outputs -> 15), or η/(2n) with ``reduction="sum"``.
+    Logs accuracy when the targets are one-hot rows.
     """
 
     name = "mse"
 
-    def __init__(self) -> None:
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
         self._residual: np.ndarray | None = None
+
+    def metrics(self, target: np.ndarray) -> tuple[str, ...]:
+        return ("accuracy",) if _is_one_hot(target) else ()
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         y_hat = _float_prediction("MeanSquaredError", prediction)
         residual = y_hat - _same_shape_target("MeanSquaredError", y_hat, target)
         self._residual = residual
-        return float(np.vdot(residual, residual)) / residual.size
+        return float(np.vdot(residual, residual)) * self._scale(residual.size)
 
     def backward(self) -> np.ndarray:
         residual = self._saved(self._residual)
-        return residual * (2.0 / residual.size)
+        return residual * (2.0 * self._scale(residual.size))
 
 
 class BinaryCrossEntropy(Loss):
@@ -99,12 +131,13 @@ class BinaryCrossEntropy(Loss):
     L = (1/M) Σ -[y log p + (1 - y) log(1 - p)] = (1/M) Σ softplus(z) - y z,
     where softplus(z) = max(z, 0) + log(1 + e^(-|z|)) never overflows.
     dL/dz = (σ(z) - y) / M.  Shapes: logits (N, ...) and targets the same ((N,) for (N, 1)).
-    As PyTorch's BCEWithLogitsLoss (mean over all M entries).
+    As PyTorch's BCEWithLogitsLoss (mean over all M entries; ``reduction="sum"``: no 1/M).
     """
 
     name = "bce"
 
-    def __init__(self) -> None:
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
         self._z: np.ndarray | None = None
         self._y: np.ndarray | None = None
 
@@ -115,96 +148,136 @@ class BinaryCrossEntropy(Loss):
             bad = y.min() if y.min() < 0 else y.max()
             raise ValueError(f"BinaryCrossEntropy expected targets in [0, 1], got {bad}")
         self._z, self._y = z, y
-        return float(np.mean(softplus(z) - y * z))
+        return float(np.sum(softplus(z) - y * z)) * self._scale(z.size)
+
+    def metrics(self, target: np.ndarray) -> tuple[str, ...]:
+        return ("accuracy",)
 
     def backward(self) -> np.ndarray:
         z, y = self._saved(self._z), self._saved(self._y)
         grad = sigmoid(z) - y
-        grad /= grad.size
+        grad *= self._scale(grad.size)
         return grad
 
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax cross-entropy on logits z (N, C), with p = softmax(z) and targets y:
+    """Softmax cross-entropy on logits z (..., C), with p = softmax(z) over the last axis:
 
-    L = (1/N) Σ_n -Σ_c y_nc log p_nc = (1/N) Σ_n [logsumexp(z_n) - Σ_c y_nc z_nc]   (Σ_c y_nc = 1)
-    dL/dz = (p - y) / N (for a general target distribution, (p Σ_c y_nc - y) / N).
-    Targets: integer labels (N,) in [0, C), or one-hot / probabilities (N, C).
-    Shapes: logits (N, C) -> float.  As PyTorch's CrossEntropyLoss.
+    L = (1/M) Σ_m -Σ_c y_mc log p_mc = (1/M) Σ_m [logsumexp(z_m) - Σ_c y_mc z_mc]   (Σ_c y_mc = 1)
+    dL/dz = (p - y) / M (for a general target distribution, (p Σ_c y_mc - y) / M),
+    where m runs over the M examples: the N rows of (N, C) logits, or the N·T positions of a
+    sequence's (N, T, C). Targets: integer labels (...) in [0, C), or one-hot / probabilities
+    (..., C). Labels equal to ``ignore_index`` (padding) count for nothing, and M counts only
+    the others. ``reduction="sum"``: no 1/M. As PyTorch's CrossEntropyLoss.
     """
 
     name = "softmax_cross_entropy"
 
-    def __init__(self) -> None:
+    def __init__(self, *, reduction: str = "mean", ignore_index: int | None = None) -> None:
+        super().__init__(reduction=reduction)
+        if ignore_index is not None and (
+            isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer)
+        ):
+            raise ValueError(
+                f"SoftmaxCrossEntropy: ignore_index must be an integer or None, "
+                f"got {ignore_index!r}"
+            )
+        self.ignore_index = None if ignore_index is None else int(ignore_index)
         self._p: np.ndarray | None = None
         self._y: np.ndarray | None = None
+        self._keep: np.ndarray | None = None  # (M,) False where the label is ignore_index
+        self._count = 0
+        self._shape: tuple[int, ...] = ()
+
+    def metrics(self, target: np.ndarray) -> tuple[str, ...]:
+        return ("accuracy",)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "ignore_index": self.ignore_index}
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         z = _float_prediction("SoftmaxCrossEntropy", prediction)
-        if z.ndim != 2:
-            raise ValueError(f"SoftmaxCrossEntropy expected logits (N, C), got shape {z.shape}")
+        if z.ndim < 2:
+            raise ValueError(
+                f"SoftmaxCrossEntropy expected logits (N, C) or (N, ..., C), got shape {z.shape}"
+            )
         y = self._check_target(z, np.asarray(target))
-        shifted = z - z.max(axis=1, keepdims=True)  # (N, C), every entry <= 0
+        self._shape = z.shape
+        z = z.reshape(-1, z.shape[-1])  # (..., C) -> (M, C), a view
+        shifted = z - z.max(axis=1, keepdims=True)  # (M, C), every entry <= 0
         p = np.exp(shifted)
-        row_sums = p.sum(axis=1, keepdims=True)  # (N, 1)
+        row_sums = p.sum(axis=1, keepdims=True)  # (M, 1)
         p /= row_sums
-        log_sums = np.log(row_sums[:, 0])  # (N,): logsumexp(z) - max(z)
+        log_sums = np.log(row_sums[:, 0])  # (M,): logsumexp(z) - max(z)
+        keep = None
         if y.ndim == 1:
-            picked = shifted[np.arange(z.shape[0]), y]  # (N,)
-            # the mean as sum / N: np.mean's Python wrapper costs more than the sums at N = 32
-            loss = (log_sums.sum() - picked.sum()) / z.shape[0]
+            if self.ignore_index is not None:
+                keep = y != self.ignore_index  # (M,)
+                y = np.where(keep, y, 0)
+            picked = shifted[np.arange(len(y)), y]  # (M,)
+            if keep is None:
+                # the sum as two sums: np.mean's Python wrapper costs more than these at M = 32
+                total = log_sums.sum() - picked.sum()
+            else:
+                total = np.dot(keep, log_sums - picked)
         else:
-            loss = np.mean(log_sums * y.sum(axis=1) - np.einsum("nc,nc->n", y, shifted))
-        self._p, self._y = p, y
-        return float(loss)
+            total = np.sum(log_sums * y.sum(axis=1) - np.einsum("mc,mc->m", y, shifted))
+        self._p, self._y, self._keep = p, y, keep
+        self._count = len(y) if keep is None else int(np.count_nonzero(keep))
+        return float(total) * self._scale(self._count)
 
     def backward(self) -> np.ndarray:
         p, y = self._saved(self._p), self._saved(self._y)
-        n = p.shape[0]
         if y.ndim == 1:
             grad = p.copy()
-            grad[np.arange(n), y] -= 1
+            grad[np.arange(len(y)), y] -= 1
+            if self._keep is not None:
+                grad *= self._keep[:, None]
         else:
             grad = p * y.sum(axis=1, keepdims=True)
             grad -= y
-        grad /= n
-        return grad
+        grad *= self._scale(self._count)
+        return grad.reshape(self._shape)
 
-    @staticmethod
-    def _check_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        n, c = z.shape
-        if y.shape == (n,):
+    def _check_target(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Integer labels (M,) or distributions (M, C), for the (M, C) view of the logits."""
+        lead, c = z.shape[:-1], z.shape[-1]
+        if y.shape == lead:
             if y.dtype.kind not in "iu":
                 if y.dtype.kind != "f" or not np.all(y == np.round(y)):
                     raise ValueError(
-                        "SoftmaxCrossEntropy expected integer class labels (N,), "
+                        f"SoftmaxCrossEntropy expected integer class labels {lead}, "
                         f"got dtype {y.dtype} with non-integer values"
                     )
                 y = y.astype(np.int64)
-            if n and (y.min() < 0 or y.max() >= c):
-                bad = y.min() if y.min() < 0 else y.max()
+            y = y.reshape(-1)
+            valid = y if self.ignore_index is None else y[y != self.ignore_index]
+            if valid.size and (valid.min() < 0 or valid.max() >= c):
+                bad = valid.min() if valid.min() < 0 else valid.max()
                 raise ValueError(
                     f"SoftmaxCrossEntropy expected labels in [0, {c}) for {c} classes, got {bad}"
                 )
             return y
-        if y.shape == (n, c):
-            return np.asarray(y, dtype=z.dtype)
+        if y.shape == z.shape:
+            return np.asarray(y, dtype=z.dtype).reshape(-1, c)
         raise ValueError(
-            f"SoftmaxCrossEntropy expected target labels ({n},) or one-hot ({n}, {c}), "
+            f"SoftmaxCrossEntropy expected target labels {lead} or one-hot {z.shape}, "
             f"got {y.shape}"
         )
 
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy)
-}
-"""Every loss by name, for the CLI and configs: "mse", "bce", "softmax_cross_entropy"."""
+def _is_one_hot(target: np.ndarray) -> bool:
+    """Rows of 0s and a single 1 along the last axis (C > 1)."""
+    t = np.asarray(target)
+    if t.ndim < 2 or t.shape[-1] < 2 or t.size == 0:
+        return False
+    return bool(np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=-1) == 1))
+
+
+for _cls in (MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy):
+    LOSSES.add(_cls.name, _cls)
 
 
 def get_loss(name: str) -> Loss:
-    """A new loss called ``name``; unknown names list the known ones."""
-    try:
-        return LOSSES[name]()
-    except KeyError:
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; known losses: {known}") from None
+    """A new loss called ``name`` ("mse", "bce", "softmax_cross_entropy")."""
+    return LOSSES.get(name)()

@@ -4,42 +4,67 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "correct_count", "predicted_labels", "confusion_matrix"]
+__all__ = [
+    "accuracy",
+    "correct_count",
+    "correct_and_total",
+    "predicted_labels",
+    "confusion_matrix",
+]
 
 
 def predicted_labels(output: np.ndarray) -> np.ndarray:
     """Class labels from a model's output.
 
-    Shapes: output (N, C) scores or probabilities -> (N,) argmax; output (N,) or (N, 1)
-    logits of a binary model -> (N,) with 1 where the logit is positive.
+    Shapes: output (N, C) or (N, T, C) scores or probabilities -> (N,) or (N, T) argmax over
+    the last axis; output (N,) or (N, 1) logits of a binary model -> (N,) with 1 where the logit
+    is positive.
     """
     output = np.asarray(output)
-    if output.ndim == 2 and output.shape[1] > 1:
-        return output.argmax(axis=1)
+    if output.ndim >= 2 and output.shape[-1] > 1:
+        return output.argmax(axis=-1)
     return (output.reshape(len(output)) > 0).astype(np.int64)
 
 
-def _target_labels(target: np.ndarray) -> np.ndarray:
+def _target_labels(target: np.ndarray, predicted_shape: tuple[int, ...]) -> np.ndarray:
     target = np.asarray(target)
-    if target.ndim == 2 and target.shape[1] > 1:  # one-hot (N, C) -> (N,)
-        return target.argmax(axis=1)
-    return target.reshape(len(target))
+    if target.ndim == len(predicted_shape) + 1 and target.shape[-1] > 1:  # one-hot (..., C)
+        return target.argmax(axis=-1)
+    return target.reshape(predicted_shape)
+
+
+def correct_and_total(
+    output: np.ndarray, target: np.ndarray, *, ignore_index: int | None = None
+) -> tuple[int, int]:
+    """(correct, counted): predictions equal to the target label, and how many were counted
+    (every example, or every position of a sequence, except targets equal to ``ignore_index``).
+
+    ``target`` may be integer labels (N,) / (N, T), one-hot (N, C) / (N, T, C), or binary
+    labels (N,) / (N, 1).
+    """
+    predicted = predicted_labels(output)
+    if np.size(target) not in (predicted.size, predicted.size * np.shape(output)[-1]):
+        raise ValueError(
+            f"accuracy: expected targets for {predicted.shape} predictions, "
+            f"got shape {np.shape(target)}"
+        )
+    actual = _target_labels(target, predicted.shape)
+    hits = predicted == actual
+    if ignore_index is None:
+        return int(np.count_nonzero(hits)), int(hits.size)
+    keep = actual != ignore_index
+    return int(np.count_nonzero(hits & keep)), int(np.count_nonzero(keep))
 
 
 def correct_count(output: np.ndarray, target: np.ndarray) -> int:
-    """How many examples have a predicted label equal to the target label.
-
-    ``target`` may be integer labels (N,), one-hot (N, C), or binary labels (N,) / (N, 1).
-    """
-    predicted, actual = predicted_labels(output), _target_labels(target)
-    if len(predicted) != len(actual):
-        raise ValueError(f"accuracy: expected {len(predicted)} targets, got {len(actual)}")
-    return int(np.count_nonzero(predicted == actual))
+    """How many predicted labels equal the target label (see ``correct_and_total``)."""
+    return correct_and_total(output, target)[0]
 
 
-def accuracy(output: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of examples whose predicted label equals the target label (see correct_count)."""
-    return correct_count(output, target) / len(output)
+def accuracy(output: np.ndarray, target: np.ndarray, *, ignore_index: int | None = None) -> float:
+    """Fraction of predicted labels equal to the target label (see ``correct_and_total``)."""
+    correct, total = correct_and_total(output, target, ignore_index=ignore_index)
+    return correct / max(total, 1)
 
 
 def confusion_matrix(

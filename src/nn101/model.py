@@ -9,11 +9,16 @@ from typing import Any
 import numpy as np
 
 from nn101 import serialization, training
-from nn101.core import Layer, Parameter, layer_class
+from nn101.core import Layer
+from nn101.losses import Loss
+from nn101.optimizers import Optimizer
+from nn101.training import Callback, History
+from nn101.registry import register_layer
 
 __all__ = ["Sequential"]
 
 
+@register_layer
 class Sequential(Layer):
     """Layers applied one after another: y = f_L(... f_2(f_1(x))).
 
@@ -36,52 +41,31 @@ class Sequential(Layer):
             x = layer.forward(x, training=training)
         return x
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
-            grad_output = layer.backward(grad_output)
-        return grad_output
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """The chain rule in reverse. With ``input_grad=False`` (training: the input is data)
+        the first layer skips dL/d(input): for a 784-100-10 MLP that is a third of the
+        matrix-product time."""
+        g: np.ndarray | None = grad_output
+        for i in range(len(self.layers) - 1, -1, -1):
+            assert g is not None  # only the first layer (i = 0) may return None
+            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
+        return g
 
-    def backward_parameters(self, grad_output: np.ndarray) -> None:
-        """``backward`` without dL/d(input): what a training step needs, since the input is data.
-
-        The first layer skips that gradient when it can (``Dense.backward_parameters``): for a
-        784-100-10 MLP it is a third of the matrix-product time (PyTorch skips it too, for
-        inputs that do not require grad).
-        """
-        for layer in self.layers[:0:-1]:  # every layer but the first, last first
-            grad_output = layer.backward(grad_output)
-        if self.layers:
-            first = self.layers[0]
-            getattr(first, "backward_parameters", first.backward)(grad_output)
-
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        for i, layer in enumerate(self.layers):
-            yield from layer.named_parameters(f"{prefix}{i}.")
-
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for i, layer in enumerate(self.layers):
-            yield from layer.named_buffers(f"{prefix}{i}.")
-
-    def penalty(self) -> float:
-        return sum((layer.penalty() for layer in self.layers), 0.0)
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        for i, layer in enumerate(self.layers):  # "0.weight", as PyTorch names them
+            yield str(i), layer
 
     def config(self) -> dict[str, Any]:
-        return {
-            "layers": [
-                {"type": type(layer).__name__, "config": layer.config()} for layer in self.layers
-            ]
-        }
+        return {"layers": [serialization.layer_spec(layer) for layer in self.layers]}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Sequential:
-        layers = []
-        for i, spec in enumerate(config.get("layers", [])):
-            if not isinstance(spec, dict) or "type" not in spec:
-                raise ValueError(
-                    f"Sequential: layer {i} must be {{'type': ..., 'config': ...}}, got {spec!r}"
-                )
-            layers.append(layer_class(spec["type"]).from_config(spec.get("config", {})))
-        return cls(*layers)
+    def from_config(
+        cls, config: dict[str, Any], *, custom_layers: Sequence[type[Layer]] = ()
+    ) -> Sequential:
+        specs = config.get("layers", [])
+        if not isinstance(specs, list):
+            raise ValueError(f"Sequential: config 'layers' must be a list, got {specs!r}")
+        return cls(*(serialization.layer_from_spec(spec, custom_layers) for spec in specs))
 
     # -- containers ------------------------------------------------------------------------
 
@@ -106,15 +90,52 @@ class Sequential(Layer):
 
     # -- training and inference (the loop itself lives in training.py) ---------------------
 
-    def fit(self, x: Any, y: Any = None, **kwargs: Any) -> training.History:
-        """Train the model; see :func:`nn101.training.fit` for every argument."""
-        return training.fit(self, x, y, **kwargs)
+    def fit(
+        self,
+        x: Any,
+        y: Any = None,
+        *,
+        optimizer: Optimizer,
+        loss: Loss,
+        epochs: int = 10,
+        batch_size: int = 32,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        rng: np.random.Generator | None = None,
+        verbose: int = 1,
+        callbacks: Sequence[Callback] = (),
+        schedule: Callable[[int], float] | None = None,
+        schedule_per: str = "step",
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
+    ) -> History:
+        """Train the model by mini-batch descent; see :func:`nn101.training.fit`."""
+        return training.fit(
+            self,
+            x,
+            y,
+            optimizer=optimizer,
+            loss=loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            rng=rng,
+            verbose=verbose,
+            callbacks=callbacks,
+            schedule=schedule,
+            schedule_per=schedule_per,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+        )
 
-    def evaluate(self, x: Any, y: Any = None, **kwargs: Any) -> dict[str, float]:
-        """Loss and accuracy on data, without changing the model; see :func:`training.evaluate`."""
-        return training.evaluate(self, x, y, **kwargs)
+    def evaluate(
+        self, x: Any, y: Any = None, *, loss: Loss | None = None, batch_size: int = 256
+    ) -> dict[str, float]:
+        """Loss and metrics on data, without changing the model; see :func:`training.evaluate`."""
+        return training.evaluate(self, x, y, loss=loss, batch_size=batch_size)
 
-    def predict(self, x: Any, batch_size: int = 256) -> np.ndarray:
+    def predict(self, x: Any, *, batch_size: int = 256) -> np.ndarray:
         """The model's outputs (inference mode) for inputs ``x``, in batches."""
         return training.predict(self, x, batch_size=batch_size)
 

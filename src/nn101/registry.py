@@ -63,7 +63,7 @@ class Registry(Generic[T]):
             return self._items[name]
         except (KeyError, TypeError):
             known = ", ".join(sorted(self._items))
-            raise ValueError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            raise ValueError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}") from None
 
     def name_of(self, obj: Any) -> str | None:
         """The name ``obj`` is registered under, or None."""
@@ -71,6 +71,9 @@ class Registry(Generic[T]):
             if known is obj:
                 return name
         return None
+
+    def __getitem__(self, name: str) -> T:
+        return self._items[name]
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -1,11 +1,13 @@
-"""Regularizers: weight penalties (L1, L2) and gradient clipping.
+"""Gradient clipping; and where regularization lives.
 
-Penalties follow the Keras convention the Dense layer uses (``Dense(..., l1=, l2=)``):
+Weight penalties have one home: ``Dense(..., l1=, l2=)`` (Keras's convention, weights only)
 
     penalty(W) = l1 · Σ|W| + l2 · ΣW²        ∂penalty/∂W = l1 · sign(W) + 2 l2 · W
 
-so ``L2(λ)`` equals PyTorch's ``weight_decay=2λ`` for plain SGD. Clipping acts on the gradients
-of a list of Parameters, in place, between ``backward`` and ``optimizer.step()``.
+added to the loss once per batch; PyTorch's SGD ``weight_decay=λ`` is ``l2=λ/2``, Nielsen's
+(λ/2n) ΣW² is ``l2=λ/(2n)`` (see ``Dense``). Decoupled weight decay is ``AdamW``'s.
+Clipping acts on the gradients of a list of Parameters, in place, between ``backward`` and
+``optimizer.step()``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from nn101.core import Parameter
 
-__all__ = ["clip_grad_norm", "clip_grad_value", "L1", "L2"]
+__all__ = ["clip_grad_norm", "clip_grad_value"]
 
 
 def _positive(owner: str, name: str, value: float) -> float:
@@ -58,46 +60,3 @@ def clip_grad_value(parameters: Iterable[Parameter], clip_value: float) -> None:
     clip_value = _positive("clip_grad_value", "clip_value", clip_value)
     for p in parameters:
         np.clip(p.grad, -clip_value, clip_value, out=p.grad)
-
-
-class L1:
-    """L1 penalty λ Σ|W|, gradient λ sign(W): pushes weights to exactly zero (sparsity).
-
-    Source: Tibshirani 1996, "Regression shrinkage and selection via the lasso".
-    """
-
-    def __init__(self, strength: float) -> None:
-        if not 0 <= strength < math.inf:
-            raise ValueError(f"L1: strength must be in [0, inf), got {strength!r}")
-        self.strength = float(strength)
-
-    def __call__(self, W: np.ndarray) -> float:
-        return self.strength * float(np.abs(W).sum())
-
-    def gradient(self, W: np.ndarray) -> np.ndarray:
-        return self.strength * np.sign(W)
-
-    def __repr__(self) -> str:
-        return f"L1({self.strength!r})"
-
-
-class L2:
-    """L2 penalty λ ΣW², gradient 2λW: shrinks every weight toward zero ("weight decay").
-
-    Source: Krogh & Hertz 1992, "A simple weight decay can improve generalization"; Hoerl &
-    Kennard 1970 (ridge regression).
-    """
-
-    def __init__(self, strength: float) -> None:
-        if not 0 <= strength < math.inf:
-            raise ValueError(f"L2: strength must be in [0, inf), got {strength!r}")
-        self.strength = float(strength)
-
-    def __call__(self, W: np.ndarray) -> float:
-        return self.strength * float(np.vdot(W, W))
-
-    def gradient(self, W: np.ndarray) -> np.ndarray:
-        return (2.0 * self.strength) * W
-
-    def __repr__(self) -> str:
-        return f"L2({self.strength!r})"

@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from nn101.core import Layer, layer_class
+from collections.abc import Sequence
 
-__all__ = ["save", "load", "read_metadata", "FORMAT_VERSION"]
+from nn101.core import Layer
+from nn101.registry import LAYERS
+
+__all__ = ["save", "load", "read_metadata", "layer_spec", "layer_from_spec", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 ARCHITECTURE = "architecture.json"
@@ -38,7 +41,7 @@ def save(model: Layer, path: str | Path, *, metadata: dict[str, Any] | None = No
     architecture = {
         "format": "nn101",
         "format_version": FORMAT_VERSION,
-        "model": {"type": type(model).__name__, "config": model.config()},
+        "model": layer_spec(model),
         "metadata": metadata or {},
     }
     arrays = {name: p.value for name, p in model.named_parameters()}
@@ -57,8 +60,12 @@ def save(model: Layer, path: str | Path, *, metadata: dict[str, Any] | None = No
     return path
 
 
-def load(path: str | Path) -> Layer:
-    """Rebuild the model saved in directory ``path``; it predicts bit-identically."""
+def load(path: str | Path, *, custom_layers: Sequence[type[Layer]] = ()) -> Layer:
+    """Rebuild the model saved in directory ``path``; it predicts bit-identically.
+
+    A model that uses layer classes of your own (not registered with ``@register_layer``)
+    needs them passed as ``custom_layers=[MyLayer, ...]``; a class is matched by its name.
+    """
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(
@@ -69,8 +76,7 @@ def load(path: str | Path) -> Layer:
         if not (path / name).is_file():
             raise FileNotFoundError(f"load: {str(path)!r} has no {name}")
     architecture = _read_architecture(path / ARCHITECTURE)
-    spec = architecture["model"]
-    model = layer_class(spec["type"]).from_config(spec.get("config", {}))
+    model = layer_from_spec(architecture["model"], custom_layers)
     with np.load(path / WEIGHTS, allow_pickle=False) as weights:
         _assign(model, {key: weights[key] for key in weights.files}, path / WEIGHTS)
     return model
@@ -144,3 +150,37 @@ def _replace_directory(staging: Path, path: Path) -> None:
     os.replace(path, old)
     os.replace(staging, path)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def layer_spec(layer: Layer) -> dict[str, Any]:
+    """``{"type": name, "config": {...}}``: the registered name of a library (or registered)
+    layer; a class of the user's own is stored by class name with ``"custom": true``, so that it
+    can never be confused with a library layer of the same name."""
+    cls = type(layer)
+    name = LAYERS.name_of(cls)
+    if name is not None:
+        return {"type": name, "config": layer.config()}
+    return {"type": cls.__name__, "custom": True, "config": layer.config()}
+
+
+def layer_from_spec(spec: Any, custom_layers: Sequence[type[Layer]] = ()) -> Layer:
+    """The layer a ``layer_spec`` describes (custom classes from ``custom_layers``)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise ValueError(f'expected a layer {{"type": ..., "config": ...}}, got {spec!r}')
+    config = spec.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"layer {spec['type']!r}: config must be a JSON object, got {config!r}")
+    cls = _custom_class(spec["type"], custom_layers) if spec.get("custom") else None
+    cls = cls or LAYERS.get(spec["type"])
+    return cls.from_config(config, custom_layers=custom_layers)
+
+
+def _custom_class(name: str, custom_layers: Sequence[type[Layer]]) -> type[Layer]:
+    for cls in custom_layers:
+        if cls.__name__ == name:
+            return cls
+    given = [cls.__name__ for cls in custom_layers]
+    raise ValueError(
+        f"the model uses a custom layer class {name!r}; pass it to load: "
+        f"nn101.load(path, custom_layers=[{name}]) (custom_layers given: {given})"
+    )

@@ -60,9 +60,12 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(x)_i = x_i - logsumexp(x) along ``axis``.
+    """log softmax(x)_i = (x_i - m) - log Σ_j e^(x_j - m) along ``axis``, m = max_j x_j.
 
+    Subtracting m first keeps the result exact for large logits in float32: x - logsumexp(x)
+    would subtract two numbers near 1000 and keep only float32's few digits of their difference.
     Shapes: any -> same shape.
     """
     x = np.asarray(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True)  # every entry <= 0
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

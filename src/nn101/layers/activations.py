@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from nn101.registry import ACTIVATIONS, register_layer
 from nn101.core import Layer
 from nn101.functional import sigmoid, softmax
 from nn101.layers._checks import backward_before_forward, shape_error
@@ -29,6 +30,7 @@ class _Activation(Layer):
         return self._saved
 
 
+@register_layer
 class ReLU(_Activation):
     """y = max(x, 0).  dL/dx = g · [x > 0].  Shapes: any -> same.  Nair & Hinton 2010."""
 
@@ -37,10 +39,15 @@ class ReLU(_Activation):
         self._saved = x > 0  # mask
         return np.maximum(x, 0)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         return grad_output * self._get_saved()
 
 
+@register_layer
 class LeakyReLU(_Activation):
     """y = x if x > 0 else a·x, a = negative_slope.  dL/dx = g · (1 if x > 0 else a).
 
@@ -57,7 +64,11 @@ class LeakyReLU(_Activation):
         self._saved = x > 0  # mask
         return np.where(self._saved, x, x * self.negative_slope)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         mask = self._get_saved()
         return np.where(mask, grad_output, grad_output * self.negative_slope)
 
@@ -65,6 +76,7 @@ class LeakyReLU(_Activation):
         return {"negative_slope": self.negative_slope}
 
 
+@register_layer
 class Sigmoid(_Activation):
     """y = σ(x) = 1 / (1 + e^(-x)) (stable form).  dL/dx = g · y (1 - y).  Shapes: any -> same."""
 
@@ -72,11 +84,16 @@ class Sigmoid(_Activation):
         self._saved = sigmoid(x)  # y
         return self._saved
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         y = self._get_saved()
         return grad_output * y * (1 - y)
 
 
+@register_layer
 class Tanh(_Activation):
     """y = tanh(x).  dL/dx = g · (1 - y²).  Shapes: any -> same."""
 
@@ -84,11 +101,16 @@ class Tanh(_Activation):
         self._saved = np.tanh(x)  # y
         return self._saved
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         y = self._get_saved()
         return grad_output * (1 - y * y)
 
 
+@register_layer
 class Softmax(_Activation):
     """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis`` (stable form), for probabilities at inference.
 
@@ -107,7 +129,11 @@ class Softmax(_Activation):
         self._saved = softmax(x, axis=self.axis)  # y
         return self._saved
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         y = self._get_saved()
         g = grad_output
         return y * (g - np.sum(g * y, axis=self.axis, keepdims=True))
@@ -116,11 +142,20 @@ class Softmax(_Activation):
         return {"axis": self.axis}
 
 
+@register_layer
 class Identity(Layer):
     """y = x.  dL/dx = g.  Shapes: any -> same.  (A placeholder: 'no activation'.)"""
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         return np.asarray(x)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         return grad_output
+
+
+for _name, _cls in (("relu", ReLU), ("leaky_relu", LeakyReLU), ("tanh", Tanh), ("sigmoid", Sigmoid)):
+    ACTIVATIONS.add(_name, _cls)

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from nn101.core import Layer, Parameter, as_dtype
-from nn101.init import CUSTOM_PREFIX, Initializer, get_initializer, initializer_name
+from nn101.registry import register_layer
+from nn101.init import CUSTOM_PREFIX, InitSpec, get_initializer, initializer_name
 from nn101.layers._checks import backward_before_forward, shape_error
 
 __all__ = ["Dense"]
 
 
+@register_layer
 class Dense(Layer):
     """Affine map y = x W + b.
 
-    Shapes: x (N, in_features) -> y (N, out_features); W (in_features, out_features), b (out,).
+    Shapes: x (N, in_features) -> y (N, out_features), or on the last axis of any batch:
+    x (N, T, ..., in_features) -> y (N, T, ..., out_features); W (in, out), b (out,).
     Backward, with g = dL/dy:  dL/dx = g Wᵀ,  dL/dW = xᵀ g,  dL/db = Σ_batch g.
-    Penalty (Keras convention, weights only): P = l1·Σ|W| + l2·ΣW², dP/dW = l1·sign(W) + 2·l2·W;
-    ``penalty()`` returns P and ``backward`` adds dP/dW into ``weight.grad``.
     PyTorch's ``nn.Linear`` stores the transpose: ``linear.weight == W.T``.
+
+    Regularization (the one way nn101 has; Keras's convention, weights only, not biases):
+
+        P = l1·Σ|W| + l2·ΣW²,   dP/dW = l1·sign(W) + 2·l2·W
+
+    ``penalty()`` returns P, which training adds to the loss once per batch; ``backward`` adds
+    dP/dW into ``weight.grad``. Translations: PyTorch's SGD ``weight_decay=λ`` adds λW to the
+    gradient, so it equals ``l2=λ/2``; Nielsen's cost term (λ/2n)·ΣW² over a training set of n
+    examples, with the mean loss per example, equals ``l2=λ/(2n)``.
+
+    ``forward`` keeps a reference to ``x`` (no copy, for speed): changing ``x`` in place
+    between ``forward`` and ``backward`` changes dL/dW. Pass a copy if you must modify it.
     """
 
     def __init__(
@@ -30,8 +44,8 @@ class Dense(Layer):
         *,
         rng: np.random.Generator | None = None,
         dtype: Any = np.float32,
-        weight_init: str | Initializer = "glorot_uniform",
-        bias_init: str | Initializer = "zeros",
+        weight_init: InitSpec = "glorot_uniform",
+        bias_init: InitSpec = "zeros",
         l1: float = 0.0,
         l2: float = 0.0,
     ) -> None:
@@ -58,34 +72,36 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features})"
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        if np.ndim(x) != 2 or np.shape(x)[1] != self.in_features:
-            raise shape_error(self._name(), f"(N, {self.in_features})", x)
+        if np.ndim(x) < 2 or np.shape(x)[-1] != self.in_features:
+            raise shape_error(self._name(), f"(N, ..., {self.in_features})", x)
         x = np.asarray(x, dtype=self.dtype)  # no copy when already the layer's dtype
-        self._x = x
-        y = x @ self.weight.value  # (N, in) @ (in, out) -> (N, out)
+        self._x = x  # a reference, not a copy: see the class docstring
+        y = x @ self.weight.value  # (..., in) @ (in, out) -> (..., out)
         y += self.bias.value
         return y
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        self.backward_parameters(grad_output)
-        return grad_output @ self.weight.value.T  # (N, out) @ (out, in) -> (N, in)
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Add dL/dW = xᵀ g (+ dP/dW) and dL/db = Σ g; return dL/dx = g Wᵀ if ``input_grad``.
 
-    def backward_parameters(self, grad_output: np.ndarray) -> None:
-        """The parameter half of ``backward``: add dL/dW = xᵀ g (+ dP/dW) and dL/db = Σ g.
-
-        Training calls this instead of ``backward`` on a model's first layer, whose input is
-        the data: dL/dx = g Wᵀ would be thrown away, and it is one of the layer's three
-        matrix products (PyTorch skips it the same way for inputs that need no gradient).
+        A model's first layer is called with ``input_grad=False``: its input is the data, and
+        g Wᵀ is one of the layer's three matrix products (PyTorch skips it the same way).
         """
         if self._x is None:
             raise backward_before_forward(self._name())
         g, W = grad_output, self.weight.value
-        self.weight.grad += self._x.T @ g  # (in, N) @ (N, out) -> (in, out)
+        x = self._x
+        if x.ndim > 2:  # (N, T, ..., in): every position is one more row of the batch
+            x = x.reshape(-1, self.in_features)  # (M, in)
+            g = g.reshape(-1, self.out_features)  # (M, out)
+        self.weight.grad += x.T @ g  # (in, M) @ (M, out) -> (in, out)
         self.bias.grad += g.sum(axis=0)
         if self.l1:
             self.weight.grad += self.l1 * np.sign(W)
         if self.l2:
             self.weight.grad += (2.0 * self.l2) * W
+        if not input_grad:
+            return None
+        return grad_output @ W.T  # (..., out) @ (out, in) -> (..., in)
 
     def penalty(self) -> float:
         W = self.weight.value
@@ -97,7 +113,9 @@ class Dense(Layer):
         return total
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Dense:
+    def from_config(
+        cls, config: dict[str, Any], *, custom_layers: Sequence[type[Layer]] = ()
+    ) -> Dense:
         """Rebuild from ``config()``. A custom initializer (stored as ``"custom:<name>"``) cannot
         be rebuilt, so those weights start at zero: ``nn101.load`` then puts the saved ones in.
         """

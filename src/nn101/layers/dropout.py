@@ -6,11 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from nn101.registry import register_layer
 from nn101.core import Layer
 
 __all__ = ["Dropout"]
 
 
+@register_layer
 class Dropout(Layer):
     """Inverted dropout with rate p:
 
@@ -18,7 +20,8 @@ class Dropout(Layer):
         inference:  y = x,                    dL/dx = g
 
     Dividing by 1 - p at training time keeps E[y] = x, so inference needs no rescaling.
-    The mask is drawn from the layer's own ``rng`` (a fresh unseeded generator when None).
+    The mask is drawn from ``rng``; with None, ``fit(rng=...)`` lends the layer the training
+    generator (so one seed fixes a whole run), and outside ``fit`` a fresh unseeded one is used.
     Shapes: any -> same.  Source: Srivastava et al. 2014, "Dropout", JMLR 15.
     """
 
@@ -26,7 +29,8 @@ class Dropout(Layer):
         if not 0.0 <= rate < 1.0:  # also refuses nan
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.rng = rng
+        self._unseeded: np.random.Generator | None = None  # used when rng is None outside fit
         self._mask: np.ndarray | None = None  # m / (1 - p), in x's dtype; None = identity
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
@@ -35,11 +39,18 @@ class Dropout(Layer):
             self._mask = None
             return x
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        keep = self.rng.random(x.shape, dtype=dtype) >= self.rate  # m, boolean
+        if self.rng is None and self._unseeded is None:
+            self._unseeded = np.random.default_rng()
+        rng = self.rng if self.rng is not None else self._unseeded
+        keep = rng.random(x.shape, dtype=dtype) >= self.rate  # m, boolean
         self._mask = keep * dtype.type(1.0 / (1.0 - self.rate))  # m / (1 - p)
         return x * self._mask
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         if self._mask is None:
             return grad_output
         return grad_output * self._mask

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from nn101.registry import register_layer
 from nn101.core import Layer, Parameter, as_dtype
 from nn101.layers._checks import backward_before_forward, shape_error
 
@@ -24,6 +25,7 @@ def _normalized_backward(
     return inv_std * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
 
 
+@register_layer
 class BatchNorm1d(Layer):
     """Batch normalization of each feature (channel) c over the batch (and length) axes:
 
@@ -97,7 +99,9 @@ class BatchNorm1d(Layer):
         self._saved = (x_hat, inv_std, axes) if training else (x_hat, inv_std, ())
         return x_hat * self.weight.value.reshape(shape) + self.bias.value.reshape(shape)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
         if self._saved is None:
             raise backward_before_forward(self._name())
         x_hat, inv_std, stat_axes = self._saved
@@ -106,6 +110,8 @@ class BatchNorm1d(Layer):
         shape = inv_std.shape
         self.weight.grad += np.sum(g * x_hat, axis=axes)
         self.bias.grad += np.sum(g, axis=axes)
+        if not input_grad:
+            return None
         dx_hat = g * self.weight.value.reshape(shape)
         if not stat_axes:  # inference: μ and σ are constants
             return dx_hat * inv_std
@@ -120,6 +126,7 @@ class BatchNorm1d(Layer):
         }
 
 
+@register_layer
 class LayerNorm(Layer):
     """Layer normalization of each sample over its last axis (D = normalized_shape features):
 
@@ -162,7 +169,9 @@ class LayerNorm(Layer):
         self._saved = (x_hat, inv_std)
         return x_hat * self.weight.value + self.bias.value
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(
+        self, grad_output: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
         if self._saved is None:
             raise backward_before_forward(self._name())
         x_hat, inv_std = self._saved
@@ -170,6 +179,8 @@ class LayerNorm(Layer):
         batch_axes = tuple(range(g.ndim - 1))
         self.weight.grad += np.sum(g * x_hat, axis=batch_axes)
         self.bias.grad += np.sum(g, axis=batch_axes)
+        if not input_grad:
+            return None
         return _normalized_backward(g * self.weight.value, x_hat, inv_std, -1)
 
     def config(self) -> dict[str, Any]:

@@ -1,16 +1,20 @@
-"""Callbacks: small objects that ``fit`` calls at the start, at each epoch's end, and at the end.
+"""Callbacks: small objects that ``fit`` calls at the start and end of training, of each
+epoch, and after each batch, with the training state (``TrainState``: model, optimizer,
+history, clocks).
 
-``on_epoch_end`` returns True to stop training. Keep them small: logging, early stopping and
-learning-rate adjustment, not a framework.
+``on_epoch_end`` may add values to ``logs`` (the history records them) and returns True to
+stop training. ``state_dict`` / ``load_state_dict`` hold what a checkpoint must keep. Keep them
+small: logging, early stopping, learning-rate adjustment, checkpoints, not a framework.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn101.core import Layer
+if TYPE_CHECKING:
+    from nn101.training.state import TrainState
 
 __all__ = ["Callback", "EarlyStopping", "ReduceOnPlateau"]
 
@@ -18,13 +22,26 @@ __all__ = ["Callback", "EarlyStopping", "ReduceOnPlateau"]
 class Callback:
     """Base class; every hook does nothing."""
 
-    def on_train_begin(self, model: Layer, optimizer: Any) -> None:
+    def on_train_begin(self, state: TrainState) -> None:
         pass
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+    def on_epoch_begin(self, state: TrainState) -> None:
+        pass
+
+    def on_batch_end(self, state: TrainState, loss: float) -> None:
+        pass
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, Any]) -> bool:
         return False
 
-    def on_train_end(self) -> None:
+    def on_train_end(self, state: TrainState) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this callback (JSON scalars and arrays)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
 
@@ -59,7 +76,8 @@ class _Monitor:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs in a row
+    (Keras's rule: with patience 3, three epochs without improvement stop training).
 
     With ``restore_best=True`` the weights (and buffers) of the best epoch are put back at the
     end of training.
@@ -80,27 +98,30 @@ class EarlyStopping(Callback):
         self.patience, self.restore_best = patience, restore_best
         self.wait, self.best_epoch = 0, -1
         self.stopped_epoch: int | None = None
-        self._best_state: dict[str, np.ndarray] | None = None
-        self._model: Layer | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
 
-    def on_train_begin(self, model: Layer, optimizer: Any) -> None:
-        self._model, self.wait, self._best_state = model, 0, None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+    def on_epoch_end(self, state: TrainState, logs: dict[str, Any]) -> bool:
         if self.tracker.improved(logs):
-            self.wait, self.best_epoch = 0, epoch
-            if self.restore_best and self._model is not None:
-                self._best_state = _snapshot(self._model)
+            self.wait, self.best_epoch = 0, state.history.epoch[-1]
+            if self.restore_best:
+                self.best_weights = state.model.snapshot()
             return False
         self.wait += 1
-        if self.wait > self.patience:
-            self.stopped_epoch = epoch
+        if self.wait >= self.patience:
+            self.stopped_epoch = state.history.epoch[-1]
             return True
         return False
 
-    def on_train_end(self) -> None:
-        if self.restore_best and self._best_state is not None and self._model is not None:
-            _restore(self._model, self._best_state)
+    def on_train_end(self, state: TrainState) -> None:
+        if self.restore_best and self.best_weights is not None:
+            state.model.restore(self.best_weights)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.tracker.best, "wait": self.wait, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.best = float(state["best"])
+        self.wait, self.best_epoch = int(state["wait"]), int(state["best_epoch"])
 
 
 class ReduceOnPlateau(Callback):
@@ -132,33 +153,23 @@ class ReduceOnPlateau(Callback):
         self.tracker = _Monitor("ReduceOnPlateau", monitor, mode, min_delta)
         self.factor, self.patience, self.cooldown, self.min_lr = factor, patience, cooldown, min_lr
         self.wait, self.cooldown_left = 0, 0
-        self._optimizer: Any = None
 
-    def on_train_begin(self, model: Layer, optimizer: Any) -> None:
-        self._optimizer, self.wait, self.cooldown_left = optimizer, 0, 0
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
-        if self.tracker.improved(logs):
-            self.wait = 0
-        elif self.cooldown_left > 0:
+    def on_epoch_end(self, state: TrainState, logs: dict[str, Any]) -> bool:
+        # PyTorch's order: count the epoch, then spend one epoch of cooldown (every epoch
+        # counts, improving or not), then reduce once more than ``patience`` bad epochs passed.
+        self.wait = 0 if self.tracker.improved(logs) else self.wait + 1
+        if self.cooldown_left > 0:
             self.cooldown_left -= 1
-        else:
-            self.wait += 1
-            if self.wait > self.patience:
-                lr = self._optimizer.learning_rate
-                self._optimizer.learning_rate = max(lr * self.factor, self.min_lr)
-                self.wait, self.cooldown_left = 0, self.cooldown
+            self.wait = 0
+        if self.wait > self.patience:
+            lr = state.optimizer.learning_rate
+            state.optimizer.learning_rate = max(lr * self.factor, self.min_lr)
+            self.wait, self.cooldown_left = 0, self.cooldown
         return False
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.tracker.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
 
-def _snapshot(model: Layer) -> dict[str, np.ndarray]:
-    state = {name: p.value.copy() for name, p in model.named_parameters()}
-    state.update({f"buffer:{name}": np.array(b, copy=True) for name, b in model.named_buffers()})
-    return state
-
-
-def _restore(model: Layer, state: dict[str, np.ndarray]) -> None:
-    for name, p in model.named_parameters():
-        p.value[...] = state[name]
-    for name, b in model.named_buffers():
-        b[...] = state[f"buffer:{name}"]
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.best = float(state["best"])
+        self.wait, self.cooldown_left = int(state["wait"]), int(state["cooldown_left"])

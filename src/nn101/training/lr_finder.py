@@ -13,23 +13,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from nn101.core import Layer, Parameter
 from nn101.data.dataset import Dataset
+from nn101.losses import Loss
 from nn101.optimizers import SGD, Optimizer
+from nn101.training import checks
+from nn101.training.loop import train_step
+from nn101.training.state import TrainState, lend_rng
 
 __all__ = ["lr_find", "LRFindResult"]
 
 SUGGESTIONS = ("valley", "steepest", "min/10")
-
-
-class _Loss(Protocol):
-    def forward(self, prediction: np.ndarray, target: np.ndarray) -> float: ...
-
-    def backward(self) -> np.ndarray: ...
 
 
 @dataclass
@@ -109,7 +107,7 @@ def lr_find(
     x: Any,
     y: Any = None,
     *,
-    loss: _Loss,
+    loss: Loss,
     optimizer: Optimizer | None = None,
     optimizer_factory: Callable[[list[Parameter], float], Optimizer] | None = None,
     start_lr: float = 1e-7,
@@ -131,73 +129,30 @@ def lr_find(
     ``optimizer`` (its state is restored afterwards), or ``optimizer_factory(parameters, rate)``,
     or by default SGD with momentum 0.9 as in Smith 2017. ``x`` is an array (with targets ``y``)
     or a Dataset. The model's parameters and buffers are restored afterwards: the test trains
-    nothing. Uses only the Layer contract (``forward(x, training=True)``, ``backward``,
-    ``parameters``) and the loss's ``forward`` / ``backward``.
+    nothing. Each step is the training loop's own ``train_step``.
     """
-    if not 0 < start_lr < end_lr < math.inf:
-        raise ValueError(
-            f"lr_find: start_lr and end_lr must satisfy 0 < start_lr < end_lr < inf, "
-            f"got start_lr={start_lr}, end_lr={end_lr}"
-        )
-    for name, count, minimum in (("num_steps", num_steps, 2), ("batch_size", batch_size, 1)):
-        if not isinstance(count, (int, np.integer)) or count < minimum:
-            raise ValueError(f"lr_find: {name} must be an integer >= {minimum}, got {count!r}")
-    if not 0 <= smooth < 1:
-        raise ValueError(f"lr_find: smooth must be in [0, 1), got {smooth}")
-    if not diverge > 1:
-        raise ValueError(f"lr_find: diverge must be in (1, inf), got {diverge}")
-    if suggest not in SUGGESTIONS:
-        raise ValueError(f"lr_find: suggest must be one of {SUGGESTIONS}, got {suggest!r}")
+    _check_arguments(start_lr, end_lr, num_steps, batch_size, smooth, diverge, suggest)
     if optimizer is not None and optimizer_factory is not None:
         raise ValueError("lr_find: pass optimizer or optimizer_factory, not both")
     data = x if isinstance(x, Dataset) else Dataset(x, y, name="lr_find data")
     rng = rng if rng is not None else np.random.default_rng()
-
-    parameters = model.parameters()
-    dtype = parameters[0].dtype if parameters else np.dtype(np.float32)
-    saved_values = [p.value.copy() for p in parameters]
-    saved_buffers = {name: np.array(b, copy=True) for name, b in model.named_buffers()}
+    saved_model = model.snapshot()
     saved_optimizer = optimizer.state_dict() if optimizer is not None else None
     if optimizer is None:
         factory = optimizer_factory or (lambda ps, lr: SGD(ps, learning_rate=lr, momentum=0.9))
-        optimizer = factory(parameters, start_lr)
-
+        optimizer = factory(model.parameters(), start_lr)
+    state = TrainState(model, optimizer, loss, rng, dtype=checks.parameter_dtype(model))
     rates = start_lr * (end_lr / start_lr) ** np.linspace(0.0, 1.0, num_steps)  # (num_steps,)
-    smoothed: list[float] = []
-    raw: list[float] = []
-    average: float = 0.0
-    best: float = math.inf
-    batches = _batches(data, batch_size, rng)
-    # The sweep is meant to end in divergence: overflow there is the expected signal.
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for i, rate in enumerate(rates):
-                xb, yb = next(batches)
-                optimizer.learning_rate = float(rate)
-                optimizer.zero_grad()
-                if xb.dtype.kind == "f" and xb.dtype != dtype:
-                    xb = xb.astype(dtype)  # float64 inputs would silently promote the whole model
-                value = float(loss.forward(model.forward(xb, training=True), yb)) + model.penalty()
-                model.backward(loss.backward())
-                optimizer.step()
-                average = smooth * average + (1 - smooth) * value
-                smoothed.append(average / (1 - smooth ** (i + 1)))
-                raw.append(value)
-                best = min(best, smoothed[-1])
-                if not math.isfinite(smoothed[-1]) or smoothed[-1] > diverge * best:
-                    break
+        raw = _sweep(state, _batches(data, batch_size, rng), rates, smooth, diverge)
     finally:
-        for p, saved in zip(model.parameters(), saved_values, strict=True):
-            p.value[...] = saved
-            p.zero_grad()
-        for name, buffer in model.named_buffers():
-            if name in saved_buffers:
-                buffer[...] = saved_buffers[name]
+        model.restore(saved_model)
+        model.zero_grad()
         if saved_optimizer is not None:
             optimizer.load_state_dict(saved_optimizer)
-
+    smoothed = _smoothed(raw, smooth)
     tried = rates[: len(smoothed)]
-    losses = np.array(smoothed)
+    losses = smoothed
     finite = np.isfinite(losses)
     if not finite.any():
         raise ValueError(
@@ -219,3 +174,67 @@ def lr_find(
         valley=readings["valley"],
         min_loss_rate=readings["min/10"] * 10,
     )
+
+
+def _check_arguments(
+    start_lr: float,
+    end_lr: float,
+    num_steps: int,
+    batch_size: int,
+    smooth: float,
+    diverge: float,
+    suggest: str,
+) -> None:
+    if not 0 < start_lr < end_lr < math.inf:
+        raise ValueError(
+            f"lr_find: start_lr and end_lr must satisfy 0 < start_lr < end_lr < inf, "
+            f"got start_lr={start_lr}, end_lr={end_lr}"
+        )
+    for name, count, minimum in (("num_steps", num_steps, 2), ("batch_size", batch_size, 1)):
+        if not isinstance(count, (int, np.integer)) or count < minimum:
+            raise ValueError(f"lr_find: {name} must be an integer >= {minimum}, got {count!r}")
+    if not 0 <= smooth < 1:
+        raise ValueError(f"lr_find: smooth must be in [0, 1), got {smooth}")
+    if not diverge > 1:
+        raise ValueError(f"lr_find: diverge must be in (1, inf), got {diverge}")
+    if suggest not in SUGGESTIONS:
+        raise ValueError(f"lr_find: suggest must be one of {SUGGESTIONS}, got {suggest!r}")
+
+
+def _sweep(
+    state: TrainState,
+    batches: Iterator[tuple[np.ndarray, Any]],
+    rates: np.ndarray,
+    smooth: float,
+    diverge: float,
+) -> list[float]:
+    """``train_step`` at each rate in turn; stop once the smoothed loss exceeds ``diverge``
+    times its minimum, or the loss is not finite (the step that diverged is not taken)."""
+    raw: list[float] = []
+    average, best = 0.0, math.inf
+    with lend_rng(state.model, state.rng), np.errstate(over="ignore", invalid="ignore"):
+        for i, rate in enumerate(rates):
+            xb, yb = next(batches)
+            state.optimizer.learning_rate = float(rate)
+            try:
+                value, _ = train_step(state, checks.cast(xb, state.dtype), yb)
+            except FloatingPointError:
+                raw.append(math.inf)
+                break
+            raw.append(value)
+            average = smooth * average + (1 - smooth) * value
+            smoothed = average / (1 - smooth ** (i + 1))
+            best = min(best, smoothed)
+            if smoothed > diverge * best:
+                break
+    return raw
+
+
+def _smoothed(raw: list[float], smooth: float) -> np.ndarray:
+    """Bias-corrected running mean a_i / (1 - smoothⁱ⁺¹), a_i = smooth·a_{i-1} + (1-smooth)·loss_i."""
+    out = np.empty(len(raw))
+    average = 0.0
+    for i, value in enumerate(raw):
+        average = smooth * average + (1 - smooth) * value
+        out[i] = average / (1 - smooth ** (i + 1))
+    return out
