@@ -140,3 +140,31 @@ def test_bad_arguments_name_argument_value_and_range(build, pattern):
 def test_negative_step_is_an_error():
     with pytest.raises(ValueError, match=r"step t must be >= 0, got -1"):
         StepDecay(0.1, every=2)(-1)
+
+
+def test_one_module_per_kind_every_name_at_the_package_and_the_top():
+    import importlib
+
+    import nn101
+    import nn101.schedules
+
+    kinds = {
+        "base": ["Schedule"],
+        "decay": [
+            "Constant",
+            "StepDecay",
+            "MultiStep",
+            "ExponentialDecay",
+            "InverseTimeDecay",
+            "CosineDecay",
+        ],
+        "cyclic": ["CyclicLR", "OneCycle"],
+    }
+    for module_name, names in kinds.items():
+        module = importlib.import_module(f"nn101.schedules.{module_name}")
+        for name in names:
+            cls = getattr(module, name)
+            assert cls.__module__ == module.__name__, name
+            assert getattr(nn101.schedules, name) is cls is getattr(nn101, name), name
+            assert cls is nn101.schedules.Schedule or issubclass(cls, nn101.schedules.Schedule)
+    assert sorted(nn101.schedules.__all__) == sorted(n for ns in kinds.values() for n in ns)
