@@ -31,7 +31,10 @@ def settings() -> dict[str, str]:
     missing = [key for key in ("repo_url", "repo_branch") if not extra.get(key)]
     if missing:
         raise ValueError(f"mkdocs.yml: extra.{' and extra.'.join(missing)} must be set")
-    return {"repo_url": str(extra["repo_url"]).rstrip("/"), "repo_branch": str(extra["repo_branch"])}
+    return {
+        "repo_url": str(extra["repo_url"]).rstrip("/"),
+        "repo_branch": str(extra["repo_branch"]),
+    }
 
 
 def imported_packages(source_text: str) -> list[str]:
@@ -77,6 +80,8 @@ def to_notebook(source: Path, repo: dict[str, str] | None = None) -> Any:
         "language": "python",
     }
     notebook.metadata.pop("jupytext", None)  # a plain notebook, not paired with the .py file
+    for index, each in enumerate(notebook.cells):  # stable ids: the same chapter, the same file
+        each["id"] = f"{source.stem[:2]}-{index:03d}"
     return notebook
 
 

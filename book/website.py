@@ -81,7 +81,9 @@ def part_of(stem: str) -> Part:
     for part in PARTS:
         if part.first <= number <= part.last:
             return part
-    raise SiteError(f"chapter {stem} is in no part: give it a number in a part of PARTS in {__file__}")
+    raise SiteError(
+        f"chapter {stem} is in no part: give it a number in a part of PARTS in {__file__}"
+    )
 
 
 def navigation(chapters: list[tuple[str, str]]) -> list[dict]:

@@ -1,5 +1,6 @@
-"""The book: every chapter executes, has a figure and the agreed parts; the built site renders
-its math and figures and its navigation works in a real (headless) browser.
+"""The book: its structure (parts, navigation, the chapters' agreed parts, no private names) is
+checked fast; every chapter executing with a figure, the time budget and the built site in a
+real (headless) browser are checked on a full build (``slow``).
 
 The chapters are executed and the site is built once per test session (``book`` fixture), with
 the same code ``make book`` runs (book/build.py).
@@ -11,6 +12,8 @@ import functools
 import http.server
 import importlib.util
 import json
+import re
+import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -29,8 +32,14 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--allow-file-access-from-files",
 ]
 BOOK_BUDGET_S = 600.0
+PHONE = {"width": 390, "height": 844}
+# Reading or printing a private name: `obj._name`, getattr(obj, "_name"), importing `_name`.
+PRIVATE = re.compile(
+    r"\b\w+\._(?!_)\w+|getattr\([^,]+,\s*[\"']_(?!_)|\bimport\s+(?:.*,\s*)?_(?!_)\w+"
+)
 
 
 def _load_build_module():
@@ -43,6 +52,7 @@ def _load_build_module():
 
 
 build = _load_build_module()
+website = build.website
 CHAPTERS = build.find_chapters()
 
 
@@ -56,7 +66,8 @@ def book(tmp_path_factory):
         if importlib.util.find_spec(tool) is None:
             skip_or_fail(f"{tool} is not installed (pip install -e '.[book]')")
     try:
-        build.find_mathjax()
+        website.find_mathjax(build.BUILD)
+        build.check_data(CHAPTERS)
     except build.BookBuildError as exc:
         skip_or_fail(str(exc))
     root = tmp_path_factory.mktemp("book")
@@ -77,24 +88,9 @@ def test_chapters_exist():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_chapter_executes_with_a_figure(book, chapter):
-    results, _ = book
-    result = results[chapter.stem]
-    assert result.ok, f"{chapter.name} raised while executing:\n{result.error}"
-    images = [
-        o
-        for cell in _cells(result.notebook)
-        if cell["cell_type"] == "code"
-        for o in cell.get("outputs", [])
-        if "image/png" in o.get("data", {})
-    ]
-    assert images, f"{chapter.name} produced no figure (expected at least one plt.show())"
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
 def test_chapter_has_the_agreed_parts(chapter):
     """The format every chapter follows (book/contributing.md): math, real library source,
-    a PyTorch cross-check and exercises."""
+    a PyTorch cross-check and exercises; and a part of the book to belong to."""
     text = chapter.read_text(encoding="utf-8")
     assert text.lstrip().startswith("# %% [markdown]"), (
         f"{chapter.name}: start with a markdown cell"
@@ -102,10 +98,81 @@ def test_chapter_has_the_agreed_parts(chapter):
     assert build.chapter_title(chapter) != chapter.stem, f"{chapter.name}: no '# # Title' line"
     assert "$" in text, f"{chapter.name}: no math ($...$ or $$...$$)"
     lower = text.lower()
-    assert "pytorch cross-check" in lower, f"{chapter.name}: no 'PyTorch cross-check' section"
+    assert "pytorch" in lower, f"{chapter.name}: no PyTorch section"
     assert "exercise" in lower, f"{chapter.name}: no exercises"
+    website.part_of(chapter.stem)  # raises for a number outside every part
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_reads_no_private_name(chapter):
+    """A learner copies what a chapter does: it uses (and prints) public names only."""
+    found = [
+        f"line {number}: {line.strip()}"
+        for number, line in enumerate(chapter.read_text(encoding="utf-8").splitlines(), 1)
+        if not line.lstrip().startswith("#") and PRIVATE.search(line)
+    ]
+    assert not found, f"{chapter.name} reads private names:\n" + "\n".join(found)
+
+
+def test_private_name_pattern():
+    for line in [
+        "show(nn101.OneCycle._interpolate)",
+        "layer._x",
+        'getattr(opt, "_moments")',
+        "from nn101.training import fit, _apply",
+        "inspect.getsource(m._step)",
+    ]:
+        assert PRIVATE.search(line), line
+    for line in ["type(x).__name__", "layer.forward(x)", "my_var = 1", "import numpy as np"]:
+        assert not PRIVATE.search(line), line
+
+
+def test_navigation_groups_chapters_into_parts():
+    """Chapters join their part by number; a part is shown once it has a chapter, its
+    overview first; the prose pages follow the parts."""
+    chapters = [("09_shallow", "Shallow"), ("01_intro", "Intro"), ("18_convolution", "Conv")]
+    nav = website.navigation(chapters)
+    titles = [next(iter(item)) for item in nav]
+    assert titles == [
+        "Introduction",
+        "Part 1: Shallow networks",
+        "Part 3: Convolutional networks",
+        "Notation",
+        "Glossary",
+        "Resources",
+        "Contributing",
+    ]
+    assert nav[0]["Introduction"] == [{"Preface": "index.md"}, {"1. Intro": "01_intro.ipynb"}]
+    assert nav[2]["Part 3: Convolutional networks"] == [
+        {"Overview": "parts/convolutional.md"},
+        {"18. Conv": "18_convolution.ipynb"},
+    ]
+    with pytest.raises(build.BookBuildError, match="99_later"):
+        website.navigation([("99_later", "Later")])
+
+
+def test_links_to_chapters_not_in_the_build_become_text():
+    text = "See [chapter 8](08_backprop.ipynb) and [the LSTM](../24_lstm.ipynb#gates)."
+    assert website.link_chapters(text, {"08_backprop"}) == (
+        "See [chapter 8](08_backprop.ipynb) and the LSTM."
+    )
+
+
+def test_missing_dataset_fails_the_build_in_one_line(tmp_path, monkeypatch):
+    chapter = tmp_path / "17_uses_mnist.py"
+    chapter.write_text("# %%\ntrain, test = nn101.data.load_mnist()\n", encoding="utf-8")
+    quiet = tmp_path / "17_mentions_mnist.py"
+    quiet.write_text("# %% [markdown]\n# Try `load_fashion_mnist()`.\n", encoding="utf-8")
+    monkeypatch.setenv("NN101_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    build.check_data([quiet])  # prose that names a dataset needs no data
+    with pytest.raises(build.BookBuildError) as failure:
+        build.check_data([chapter])
+    message = str(failure.value)
+    assert "\n" not in message and "NN101_DATA_DIR" in message and "17_uses_mnist" in message
+
+
+@pytest.mark.slow
 def test_a_cell_that_raises_fails_the_build(tmp_path):
     if (
         importlib.util.find_spec("nbclient") is None
@@ -124,10 +191,38 @@ def test_a_cell_that_raises_fails_the_build(tmp_path):
     assert (tmp_path / "docs" / "99_broken.ipynb").is_file()
 
 
+def _png_width(data: str) -> int:
+    import base64
+
+    return struct.unpack(">I", base64.b64decode(data)[16:20])[0]  # the IHDR chunk's width
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_executes_with_crisp_figures(book, chapter):
+    results, _ = book
+    result = results[chapter.stem]
+    assert result.ok, f"{chapter.name} raised while executing:\n{result.error}"
+    outputs = [o for cell in _cells(result.notebook) for o in cell.get("outputs", [])]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, f"{chapter.name} produced no figure (expected at least one plt.show())"
+    for image in images:  # drawn at twice the size it is shown at (retina)
+        shown = image.get("metadata", {}).get("image/png", {}).get("width")
+        assert shown and _png_width(image["data"]["image/png"]) >= 2 * shown - 1, image["metadata"]
+    printed = "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for o in outputs
+    )
+    private = sorted(set(re.findall(r"\bself\._(?!_)\w+", printed)))
+    assert not private, f"{chapter.name} prints private names: {private}"
+
+
+@pytest.mark.slow
 def test_book_runs_within_budget(book):
     results, _ = book
     total = sum(r.seconds for r in results.values())
     timings = ", ".join(f"{name} {r.seconds:.1f}s" for name, r in sorted(results.items()))
+    print(f"\nbook: {total:.0f} s: {timings}")
     assert total < BOOK_BUDGET_S, (
         f"the book took {total:.0f} s (> {BOOK_BUDGET_S:.0f} s): {timings}"
     )
@@ -152,72 +247,141 @@ def site_url(book) -> Iterator[str]:
     thread.join()
 
 
-def test_site_renders_math_figures_and_navigation(book, site_url):
+@pytest.fixture(scope="module")
+def browser(book):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("playwright is not installed (pip install -e '.[book]')")
     if not CHROMIUM.exists():
         skip_or_fail(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, site_url, failed: list[str], viewport=None):
+    """A page that records every request not answered 2xx/3xx and refuses external ones."""
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+
+    def offline_only(route):  # CI has no internet: anything external is a bug
+        if route.request.url.startswith(site_url):
+            route.continue_()
+        else:
+            failed.append(f"external {route.request.url}")
+            route.abort()
+
+    page.route("**/*", offline_only)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "requestfailed",
+        lambda r: failed.append(f"failed {r.url}") if r.url.startswith(site_url) else None,
+    )
+    return page
+
+
+def _wait_for_math(page):
+    # MathJax 2 (CommonHTML output) wraps every typeset formula in .MathJax_CHTML.
+    page.wait_for_selector(".MathJax_CHTML", timeout=30_000)
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running",
+        timeout=30_000,
+    )
+    assert page.locator(".MathJax_Error, .mjx-error, merror").count() == 0, "TeX errors"
+
+
+def _shown_chapters(book) -> tuple[str, str]:
     results, _ = book
     shown = [name for name, r in sorted(results.items()) if r.ok]
     assert len(shown) >= 2, f"need two executed chapters to test navigation, got {shown}"
-    chapter, following = shown[0], shown[1]
+    return shown[0], shown[1]
 
-    failed: list[str] = []  # every request that is not answered 2xx/3xx by our server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-            def offline_only(route):  # CI has no internet: anything external is a bug
-                if route.request.url.startswith(site_url):
-                    route.continue_()
-                else:
-                    failed.append(f"external {route.request.url}")
-                    route.abort()
+@pytest.mark.slow
+def test_site_renders_math_figures_and_navigation(book, browser, site_url):
+    chapter, following = _shown_chapters(book)
+    failed: list[str] = []
+    page = _open(browser, site_url, failed)
+    page.goto(site_url + f"{chapter}.html")
+    _wait_for_math(page)
+    widths = page.eval_on_selector_all(
+        ".jp-OutputArea-output img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
+    )
+    assert widths and all(w > 0 for w in widths), f"figures did not load: {widths}"
+    build.BUILD.mkdir(exist_ok=True)
+    page.locator(".MJXc-display").first.scroll_into_view_if_needed()  # display math
+    page.screenshot(path=str(build.BUILD / "book-screenshot.png"))
 
-            page.route("**/*", offline_only)
-            page.on(
-                "response",
-                lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
-            page.on(
-                "requestfailed",
-                lambda r: failed.append(f"failed {r.url}") if r.url.startswith(site_url) else None,
-            )
-
-            page.goto(site_url + f"{chapter}/")
-            # MathJax 2 (CommonHTML output) wraps every typeset formula in .MathJax_CHTML.
-            page.wait_for_selector(".MathJax_CHTML", timeout=30_000)
-            page.wait_for_function(
-                "() => window.MathJax && MathJax.Hub.queue.pending === 0"
-                " && !MathJax.Hub.queue.running",
-                timeout=30_000,
-            )
-            assert page.locator(".MathJax_CHTML").count() > 0
-            assert page.locator(".MathJax_Error, .mjx-error, merror").count() == 0, "TeX errors"
-            widths = page.eval_on_selector_all(
-                ".jp-OutputArea-output img",
-                "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
-            )
-            assert widths and all(w > 0 for w in widths), f"figures did not load: {widths}"
-            build.BUILD.mkdir(exist_ok=True)
-            page.locator(".MJXc-display").first.scroll_into_view_if_needed()  # display math
-            page.screenshot(path=str(build.BUILD / "book-screenshot.png"))
-            page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(build.BUILD / "book-screenshot-figure.png"))
-
-            page.click("a.md-footer__link--next")  # the footer's "next" link
-            page.wait_for_url(site_url + f"{following}/")
-            assert page.locator(".jp-Notebook").count() == 1
-
-            page.click("nav.md-nav--primary a:has-text('Further resources')")
-            page.wait_for_url(site_url + "resources/")
-            assert "resources" in page.locator("h1").first.inner_text().lower()
-
-            page.click("nav.md-nav--primary a:has-text('Preface')")
-            page.wait_for_url(site_url)
-        finally:
-            browser.close()
+    page.click("a.md-footer__link--next")  # the footer's "next" link
+    page.wait_for_url(re.compile(r".*/(parts/\w+|" + following + r")\.html"))
+    for title, url in [("Notation", "notation.html"), ("Resources", "resources.html")]:
+        page.click(f"nav.md-nav--primary a:has-text('{title}')")
+        page.wait_for_url(site_url + url)
+        assert title.lower() in page.locator("h1").first.inner_text().lower()
+    page.goto(site_url + "notation.html")
+    _wait_for_math(page)  # the prose pages typeset math too
+    page.click("nav.md-nav--primary a:has-text('Preface')")
+    page.wait_for_url(site_url + "index.html")
+    page.close()
     assert not failed, f"requests that failed or left the site: {failed}"
+
+
+@pytest.mark.slow
+def test_chapter_pages_link_their_notebook_and_colab(book, browser, site_url):
+    chapter, _ = _shown_chapters(book)
+    failed: list[str] = []
+    page = _open(browser, site_url, failed)
+    page.goto(site_url + f"{chapter}.html")
+    download = page.locator(".nn101-run a.nn101-download")
+    assert download.get_attribute("href") == f"{chapter}.ipynb"
+    response = page.request.get(site_url + f"{chapter}.ipynb")
+    notebook = json.loads(response.body())
+    assert response.ok and notebook["cells"][0]["metadata"]["tags"] == ["nn101-install"]
+    settings = build.notebook.settings()
+    repository = settings["repo_url"].removeprefix("https://github.com/")
+    colab = page.locator(".nn101-run a.nn101-colab").get_attribute("href")
+    assert colab == (
+        f"https://colab.research.google.com/github/{repository}/blob/"
+        f"{settings['repo_branch']}/notebooks/{chapter}.ipynb"
+    )
+    page.close()
+    assert not failed, f"requests that failed or left the site: {failed}"
+
+
+@pytest.mark.slow
+def test_site_fits_a_phone_screen(book, browser, site_url):
+    """At 390 px nothing widens the page: math, code and outputs scroll inside their boxes."""
+    chapter, _ = _shown_chapters(book)
+    failed: list[str] = []
+    page = _open(browser, site_url, failed, viewport=PHONE)
+    for url in [f"{chapter}.html", "notation.html", "index.html"]:
+        page.goto(site_url + url)
+        if url != "index.html":
+            _wait_for_math(page)
+        overflow = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.body.scrollWidth]"
+        )
+        assert max(overflow) <= PHONE["width"], f"{url} is {overflow} px wide on a phone"
+    build.BUILD.mkdir(exist_ok=True)
+    page.goto(site_url + f"{chapter}.html")
+    _wait_for_math(page)
+    page.screenshot(path=str(build.BUILD / "book-screenshot-phone.png"))
+    page.close()
+    assert not failed, f"requests that failed or left the site: {failed}"
+
+
+@pytest.mark.slow
+def test_site_opens_from_disk(book, browser):
+    """file:// works: relative links to NN_slug.html pages, local MathJax."""
+    chapter, _ = _shown_chapters(book)
+    _, site = book
+    page = browser.new_page()
+    page.goto((site / f"{chapter}.html").as_uri())
+    _wait_for_math(page)
+    page.click("a.md-footer__link--next")
+    page.wait_for_url(re.compile(r"file://.*\.html$"))
+    assert page.locator("h1").count() >= 1
+    page.click("nav.md-nav--primary a:has-text('Preface')")
+    page.wait_for_url((site / "index.html").as_uri())
+    page.close()
