@@ -36,5 +36,8 @@ def data_dir() -> Path:
     """The directory of real datasets from $NN101_DATA_DIR, or skip/fail when unset."""
     value = os.environ.get("NN101_DATA_DIR")
     if not value or not Path(value).is_dir():
-        skip_or_fail("NN101_DATA_DIR does not point at the real datasets (../shared/data)")
+        skip_or_fail(
+            "set NN101_DATA_DIR to a directory holding mnist/, fashion-mnist/ and text/ "
+            "(the real datasets) to run this test"
+        )
     return Path(value)

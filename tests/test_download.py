@@ -1,79 +1,35 @@
-"""Downloads against a real HTTP server on 127.0.0.1: success, a 404 mirror, a truncated body,
-a wrong checksum, a refused connection and a timeout. Afterwards the cache directory holds the
-verified file or nothing: never a temporary leftover."""
+"""Downloads against a real HTTP server on 127.0.0.1 (tests/download_server.py): success, a 404
+mirror, a truncated body, a wrong checksum, a refused connection, a stall; a server that drips,
+streams without end, lies about Content-Length or redirects off http; a download killed
+mid-way. Afterwards the cache directory holds the verified file or nothing: never a temporary
+leftover."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import socket
-import threading
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from download_server import FakeMirrors, serving
 
-from nn101.data import fetch, load_mnist, write_idx
+from nn101.data import fetch, load_mnist, transfer, write_idx
 from nn101.data.fetch import DownloadError, download, fetch_file
 
 PAYLOAD = b"fake dataset file\n" * 1000
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-@dataclass
-class FakeMirrors:
-    """Routes of the test server: path -> (mode, body). Modes: ok, truncated, slow."""
-
-    base: str = ""
-    routes: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def url(self, mirror: str) -> str:
-        return f"{self.base}/{mirror}/"
-
-
-def make_handler(mirrors: FakeMirrors) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            mirrors.requests.append(self.path)
-            if self.path not in mirrors.routes:
-                self.send_error(404, "Not Found")
-                return
-            mode, body = mirrors.routes[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if mode == "truncated":  # promise the whole body, send half, hang up
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-                return
-            if mode == "slow":  # headers now, body after the client has given up
-                self.wfile.flush()
-                mirrors.release.wait(5)
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:  # keep test output clean
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def server() -> Iterator[FakeMirrors]:
-    mirrors = FakeMirrors()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(mirrors))
-    mirrors.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield mirrors
-    mirrors.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving() as mirrors:
+        yield mirrors
 
 
 @pytest.fixture
@@ -226,7 +182,7 @@ def test_interrupted_download_leaves_nothing(server, tmp_path, monkeypatch):
             raise KeyboardInterrupt
 
     server.routes["/a/file.gz"] = ("ok", PAYLOAD)
-    monkeypatch.setattr(fetch, "tqdm", Interrupting)
+    monkeypatch.setattr(transfer, "tqdm", Interrupting)
     with pytest.raises(KeyboardInterrupt):
         fetch_file("file.gz", SHA, tmp_path, [server.url("a")])
     assert listing(tmp_path) == []
@@ -252,3 +208,134 @@ def test_load_mnist_downloads_into_the_cache(server, tmp_path, monkeypatch):
     assert train.y.tolist() == [7, 0, 9]
     np.testing.assert_array_equal(train.inputs, images.reshape(3, 784) / np.float32(255))
     assert listing(tmp_path / "xdg" / "nn101" / "mnist") == sorted(sums)
+
+
+# -- hostile servers: each bound below holds whatever the server does ---------------------------
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip-headers"])
+def test_one_deadline_for_the_whole_file(server, tmp_path, mode):
+    """One byte every 0.1 s keeps every read alive; the deadline still ends it at 1 s."""
+    body = PAYLOAD[:40]
+    server.routes["/a/file.gz"] = (mode, body)
+    sha = hashlib.sha256(body).hexdigest()
+    start = time.monotonic()
+    with pytest.raises(DownloadError, match=r"timed out: the download took longer than 1 s"):
+        fetch_file("file.gz", sha, tmp_path, [server.url("a")], timeout=1.0, progress=False)
+    assert time.monotonic() - start < 2.5
+    assert listing(tmp_path) == []
+
+
+def test_a_stalled_read_fails_before_the_deadline(server, tmp_path):
+    server.routes["/a/file.gz"] = ("slow", PAYLOAD)
+    start = time.monotonic()
+    with pytest.raises(DownloadError, match="timed out"):
+        fetch_file("file.gz", SHA, tmp_path, [server.url("a")], stall_timeout=0.3, progress=False)
+    assert time.monotonic() - start < 2.5
+    assert listing(tmp_path) == []
+
+
+def test_an_endless_body_stops_at_the_expected_size(server, tmp_path):
+    server.routes["/a/file.gz"] = ("endless", b"")
+    with pytest.raises(DownloadError, match="sent more than the expected 100000 bytes"):
+        fetch_file("file.gz", SHA, tmp_path, [server.url("a")], size=100_000, progress=False)
+    assert listing(tmp_path) == []
+
+
+def test_the_size_cap_comes_from_the_table_of_known_sizes(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(fetch.SIZES, SHA, len(PAYLOAD))
+    server.routes["/a/file.gz"] = ("endless", b"")
+    server.routes["/b/file.gz"] = ("ok", PAYLOAD)
+    mirrors = [server.url("a"), server.url("b")]
+    path = fetch_file("file.gz", SHA, tmp_path, mirrors, progress=False)
+    assert path.read_bytes() == PAYLOAD and listing(tmp_path) == ["file.gz"]
+
+
+def test_an_announced_length_above_the_cap_is_refused_before_reading(server, tmp_path):
+    server.routes["/a/file.gz"] = ("length=1000000000000", PAYLOAD)
+    with pytest.raises(DownloadError, match=r"announces 1000000000000 bytes; expected at most"):
+        fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("announced", [100, len(PAYLOAD) + 100])
+def test_a_lying_content_length_never_passes_as_the_file(server, tmp_path, announced):
+    """Announcing less cuts the body short (checksum mismatch); more, the body falls short."""
+    server.routes["/a/file.gz"] = (f"length={announced}", PAYLOAD)
+    with pytest.raises(DownloadError, match="checksum mismatch|truncated download"):
+        fetch_file("file.gz", SHA, tmp_path, [server.url("a")], timeout=5.0, progress=False)
+    assert listing(tmp_path) == []
+
+
+def test_http_redirects_are_followed(server, tmp_path):
+    server.routes["/a/file.gz"] = ("redirect", f"{server.base}/b/file.gz".encode())
+    server.routes["/b/file.gz"] = ("ok", PAYLOAD)
+    assert fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False).is_file()
+
+
+@pytest.mark.parametrize("scheme", ["file", "ftp"])
+def test_redirects_off_http_are_refused(server, tmp_path, scheme):
+    local = tmp_path / "local" / "file.gz"
+    local.parent.mkdir()
+    local.write_bytes(PAYLOAD)  # what a file:// redirect would deliver
+    target = f"{scheme}://{'' if scheme == 'file' else '127.0.0.1'}{local}"
+    server.routes["/a/file.gz"] = ("redirect", target.encode())
+    with pytest.raises(DownloadError, match="not allowed|only http and https") as info:
+        fetch_file("file.gz", SHA, tmp_path / "cache", [server.url("a")], progress=False)
+    assert target in str(info.value)
+    assert listing(tmp_path / "cache") == []
+
+
+def test_a_mirror_that_is_not_http_is_refused(tmp_path):
+    local = tmp_path / "mirror" / "file.gz"
+    local.parent.mkdir()
+    local.write_bytes(PAYLOAD)
+    with pytest.raises(DownloadError, match="only http and https URLs"):
+        fetch_file("file.gz", SHA, tmp_path / "cache", [f"file://{local.parent}/"])
+    assert listing(tmp_path / "cache") == []
+
+
+def dead_pid() -> int:
+    """The process id of a process that has exited."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(child.stdout)
+
+
+def test_stale_part_files_are_removed_and_nothing_else(server, tmp_path):
+    server.routes["/a/file.gz"] = ("ok", PAYLOAD)
+    stale = tmp_path / f".file.gz.{dead_pid()}.k2x9_q.part"
+    kept = [
+        tmp_path / f".file.gz.{os.getpid()}.abc.part",  # a live download of this process
+        tmp_path / f".other.gz.{dead_pid()}.abc.part",  # another file's
+        tmp_path / ".file.gz.notes.part",  # not named by nn101
+    ]
+    for path in [stale, *kept]:
+        path.write_bytes(b"half")
+    fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+    assert listing(tmp_path) == sorted(["file.gz", *(p.name for p in kept)])
+
+
+def test_a_killed_download_is_cleaned_up_by_the_next(server, tmp_path):
+    server.routes["/slow/file.gz"] = ("drip", PAYLOAD)
+    server.routes["/a/file.gz"] = ("ok", PAYLOAD)
+    code = (
+        "import sys; from nn101.data.fetch import fetch_file; "
+        "fetch_file('file.gz', sys.argv[1], sys.argv[2], [sys.argv[3]], progress=False)"
+    )
+    args = [sys.executable, "-c", code, SHA, str(tmp_path), server.url("slow")]
+    child = subprocess.Popen(args)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob("*.part")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    assert len(list(tmp_path.glob(".file.gz.*.part"))) == 1
+    fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+    assert listing(tmp_path) == ["file.gz"]

@@ -7,8 +7,8 @@
 
 from nn101.data.dataset import Dataset, batch_indices
 from nn101.data.digits import load_digits
-from nn101.data.fetch import download
-from nn101.data.idx import read_idx, write_idx
+from nn101.data.fetch import DatasetNotFoundError, DownloadError, download
+from nn101.data.idx import IdxFormatError, read_idx, write_idx
 from nn101.data.inventory import describe
 from nn101.data.mnist import load_fashion_mnist, load_mnist
 from nn101.data.synthetic import circles, linear, moons, sine, spirals, xor
@@ -22,6 +22,9 @@ from nn101.data.transforms import (
 
 __all__ = [
     "Dataset",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "IdxFormatError",
     "ScaleImages",
     "batch_indices",
     "circles",

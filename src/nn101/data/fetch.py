@@ -7,10 +7,11 @@ Lookup order for a dataset called ``name`` ("mnist" or "fashion-mnist"):
 2. the cache ``$XDG_CACHE_HOME/nn101/<name>``, else ``~/.cache/nn101/<name>``;
 3. otherwise download into the cache from ``MIRRORS[name]``, in order.
 
-Every download goes to a temporary file in the cache directory, is checked against its known
-SHA-256 and only then renamed (``os.replace``) to its final name; any failure removes the
-temporary file, so the cache holds verified files or nothing. Only the standard library
-(urllib) is used, plus tqdm for the progress bar.
+Every download goes to a temporary ``.part`` file in the cache directory, is checked against
+its known size and SHA-256 and only then renamed (``os.replace``) to its final name; any
+failure removes the temporary file, so the cache holds verified files or nothing. The transfer
+itself (one deadline per file, a size cap, http(s) only, stale ``.part`` files cleaned up) is
+``nn101.data.transfer``: only the standard library (urllib), plus tqdm for the progress bar.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from nn101.data.transfer import download_url, remove_stale_parts
+from nn101.errors import DatasetNotFoundError, DownloadError, FileFormatError
 
 __all__ = [
     "CHECKSUMS",
@@ -32,6 +32,7 @@ __all__ = [
     "DownloadError",
     "FILENAMES",
     "MIRRORS",
+    "SIZES",
     "cache_dir",
     "download",
     "fetch_file",
@@ -75,6 +76,18 @@ CHECKSUMS: dict[str, dict[str, str]] = {
 }
 """SHA-256 of each official file, by dataset and file name."""
 
+SIZES: dict[str, int] = {
+    CHECKSUMS["mnist"]["train-images-idx3-ubyte.gz"]: 9_912_422,
+    CHECKSUMS["mnist"]["train-labels-idx1-ubyte.gz"]: 28_881,
+    CHECKSUMS["mnist"]["t10k-images-idx3-ubyte.gz"]: 1_648_877,
+    CHECKSUMS["mnist"]["t10k-labels-idx1-ubyte.gz"]: 4_542,
+    CHECKSUMS["fashion-mnist"]["train-images-idx3-ubyte.gz"]: 26_421_880,
+    CHECKSUMS["fashion-mnist"]["train-labels-idx1-ubyte.gz"]: 29_515,
+    CHECKSUMS["fashion-mnist"]["t10k-images-idx3-ubyte.gz"]: 4_422_102,
+    CHECKSUMS["fashion-mnist"]["t10k-labels-idx1-ubyte.gz"]: 5_148,
+}
+"""Size in bytes of each official file, by SHA-256: a download stops past it."""
+
 MIRRORS: dict[str, list[str]] = {
     "mnist": [
         "https://yann.lecun.com/exdb/mnist/",
@@ -88,18 +101,12 @@ MIRRORS: dict[str, list[str]] = {
 }
 """Base URLs tried in order; a file's URL is base + file name. Tests replace these lists."""
 
-TIMEOUT = 30.0
-"""Seconds a connection or a read may stall before the mirror counts as failed."""
-USER_AGENT = "nn101-dataset-download"
-CHUNK = 1 << 16
-
-
-class DownloadError(RuntimeError):
-    """No mirror delivered a file whose SHA-256 matches the known one."""
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """The dataset is in none of the places looked at, and downloading is off or failed."""
+TIMEOUT = 600.0
+"""Seconds the download of one file may take in all, before the mirror counts as failed."""
+STALL_TIMEOUT = 30.0
+"""Seconds a connection or a single read may stall before the mirror counts as failed."""
+MAX_BYTES = 1 << 27
+"""The most bytes accepted for a file of unknown size (the largest official file is 26 MB)."""
 
 
 def _check_name(name: str) -> None:
@@ -173,27 +180,40 @@ def fetch_file(
     directory: str | os.PathLike[str],
     mirrors: Sequence[str],
     *,
+    size: int | None = None,
     timeout: float = TIMEOUT,
+    stall_timeout: float = STALL_TIMEOUT,
     progress: bool | None = None,
 ) -> Path:
     """Download ``filename`` into ``directory`` from the first mirror whose copy has ``sha256``.
 
-    Each attempt writes to a temporary file next to the target and renames it only when the
-    checksum matches; failed attempts leave nothing behind. Raises ``DownloadError`` listing
-    every mirror and what went wrong (for a mismatch: expected and actual hash).
+    Each attempt writes to a ``.part`` file next to the target and renames it only when the
+    checksum matches; failed attempts leave nothing behind, and ``.part`` files of killed
+    earlier downloads are removed first. ``size`` (default: ``SIZES[sha256]``, else
+    ``MAX_BYTES``) caps what is accepted; ``timeout`` is the deadline for each attempt as a
+    whole. Raises ``DownloadError`` listing every mirror and what went wrong (for a mismatch:
+    expected and actual hash).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(directory, filename)
     target = directory / filename
+    max_bytes = size if size is not None else SIZES.get(sha256, MAX_BYTES)
     failures = []
     for base in mirrors:
         url = base.rstrip("/") + "/" + filename
         try:
-            actual = _download_to(
-                url, target, timeout=timeout, expected_sha256=sha256, progress=progress
+            actual = download_url(
+                url,
+                target,
+                expected_sha256=sha256,
+                max_bytes=max_bytes,
+                timeout=timeout,
+                stall_timeout=stall_timeout,
+                progress=progress,
             )
         except (OSError, http.client.HTTPException, ValueError) as error:
-            failures.append(f"  {url}: {_describe(error)}")
+            failures.append(f"  {url}: {_describe(error, url)}")
             if isinstance(error, urllib.error.HTTPError):
                 error.close()  # it holds the open response
             continue
@@ -206,54 +226,14 @@ def fetch_file(
     raise DownloadError(f"could not download {filename} with sha256 {sha256}:\n{tried}")
 
 
-def _describe(error: BaseException) -> str:
+def _describe(error: BaseException, url: str) -> str:
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
         return f"cannot connect ({error.reason})"
+    if isinstance(error, DownloadError):
+        return str(error).removeprefix(f"{url}: ")  # the caller names the URL
     return f"{type(error).__name__}: {error}"
-
-
-def _download_to(
-    url: str, target: Path, *, timeout: float, expected_sha256: str, progress: bool | None
-) -> str:
-    """Stream ``url`` into a temporary file beside ``target``; rename it to ``target`` if its
-    SHA-256 is ``expected_sha256``. Returns the SHA-256 of what arrived."""
-    handle, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
-    )
-    temp = Path(temp_name)
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    try:
-        digest = hashlib.sha256()
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(request, timeout=timeout) as resp,
-        ):
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length is not None else None
-            received = 0
-            with tqdm(
-                total=total,
-                unit="B",
-                unit_scale=True,
-                desc=target.name,
-                disable=None if progress is None else not progress,
-                leave=False,
-            ) as bar:
-                while chunk := resp.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-        if total is not None and received != total:
-            raise OSError(f"truncated download: expected {total} bytes, got {received}")
-        actual = digest.hexdigest()
-        if actual == expected_sha256:
-            os.replace(temp, target)
-        return actual
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def download(
@@ -293,10 +273,11 @@ def _download_dataset(
 
 
 def verify_file(path: Path, expected: str) -> None:
-    """Raise ``ValueError`` naming the file, expected and actual hash if they differ."""
+    """Raise ``FileFormatError`` (a ``ValueError``) naming the file, expected and actual hash
+    if they differ."""
     actual = sha256_of(path)
     if actual != expected:
-        raise ValueError(
+        raise FileFormatError(
             f"{path}: checksum mismatch: expected sha256 {expected}, got {actual}; "
             "the file is damaged or from another dataset (delete it to download it again)"
         )
