@@ -9,14 +9,24 @@
 
 # %%
 import inspect
+import re
+import textwrap
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=2)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## From a line to a linear map
@@ -126,7 +136,7 @@ assert np.allclose(Y_rows, Y_big)
 # is derived in chapter 8, the L1/L2 penalties in chapter 13 and the initializers in chapter 11.
 
 # %%
-print(inspect.getsource(nn101.Dense))
+show(nn101.Dense.forward)
 
 # %% [markdown]
 # We can set its parameters to our $W$ and $b$ and check that it computes $XW + b$. Note the
@@ -240,16 +250,81 @@ for dtype, np_dtype, tolerance in (
     assert mine.dtype == np_dtype and error < tolerance
 
 # %% [markdown]
+# ## Summary
+#
+# * A linear layer computes $Y = XW + b$: batch first, one example per row, $W$ of shape
+#   $(n_{\text{in}}, n_{\text{out}})$, the bias broadcast over the rows. Strictly it is
+#   *affine*; machine learning calls it linear.
+# * One matrix product evaluates a whole batch, orders of magnitude faster than Python loops.
+# * A $(2, 2)$ matrix maps grids to grids and circles to ellipses; the bias shifts everything.
+# * Two linear layers in a row are one linear layer, so networks need non-linear activations
+#   between their layers.
+#
 # ## Exercises
 #
-# 1. Prove that $f(x) = xW$ is linear in the sense of the definition above, using only the rules
-#    of matrix multiplication. Which property fails for $xW + b$?
-# 2. Write the $(2, 2)$ matrix (in nn101's row-vector convention, $y = xW$) that reflects points
-#    across the line $x_1 = x_2$, and one that projects them onto the $x_1$ axis. Plot what each
-#    does to the unit circle. Which of the two can be undone, and how do you see it in $W$?
-# 3. A Dense layer from 784 inputs to 128 outputs: how many parameters does it have, and how many
-#    multiply-adds does a forward pass over a batch of 64 take? Time it for batch sizes 1, 8, 64
-#    and 512 and plot the time *per example*. Why does it fall?
-# 4. Instead of a bias, append a column of ones to $X$ and a row to $W$. Show that
-#    $[X, \mathbf{1}] \begin{bmatrix} W \\ b \end{bmatrix} = XW + \mathbf{1}b$ and check it in
-#    NumPy. (Chapter 5 uses this trick for the least-squares solution.)
+# **Exercise 1.** Prove that $f(x) = xW$ is linear in the sense of the definition above, using
+# only the rules of matrix multiplication. Which property fails for $xW + b$?
+#
+# <details><summary>Solution</summary>
+#
+# $(\alpha u + \beta v) W = \alpha (uW) + \beta (vW)$ by distributivity and because scalars
+# commute with matrices. For $f(x) = xW + b$: $f(\alpha u + \beta v) = \alpha uW + \beta vW + b$
+# while $\alpha f(u) + \beta f(v) = \alpha uW + \beta vW + (\alpha + \beta) b$: they differ
+# unless $\alpha + \beta = 1$ or $b = 0$. Affine maps preserve *affine* combinations only.
+#
+# </details>
+#
+# **Exercise 2.** Write the $(2, 2)$ matrix (row-vector convention, $y = xW$) that reflects
+# points across the line $x_1 = x_2$, and one that projects them onto the $x_1$ axis. Which of
+# the two can be undone, and how do you see it in $W$? *Hint:* the rows of $W$ are the images
+# of $e_1$ and $e_2$.
+#
+# <details><summary>Solution</summary>
+#
+# Reflection: $W = \begin{bmatrix} 0 & 1 \\ 1 & 0 \end{bmatrix}$ (it swaps the coordinates), its
+# own inverse. Projection: $W = \begin{bmatrix} 1 & 0 \\ 0 & 0 \end{bmatrix}$, which sends the
+# circle to a segment. The projection cannot be undone: its determinant is 0, one singular
+# value is 0, and every point of a vertical line lands on the same image.
+#
+# </details>
+#
+# **Exercise 3.** A Dense layer from 784 inputs to 128 outputs: how many parameters does it
+# have, and how many multiply-adds does a forward pass over a batch of 64 take? Time it for
+# batch sizes 1, 8, 64 and 512 and plot the time *per example*. Why does it fall?
+#
+# <details><summary>Solution</summary>
+#
+# $784 \cdot 128 + 128 = 100{,}480$ parameters, and $64 \cdot 784 \cdot 128 \approx 6.4$
+# million multiply-adds. The time per example falls with the batch size because the weights
+# are read from memory once per batch instead of once per example, and the matrix product
+# keeps every core and vector unit busy; fixed per-call overheads are shared too.
+#
+# </details>
+#
+# **Exercise 4.** Instead of a bias, append a column of ones to $X$ and a row to $W$. Show that
+# $[X, \mathbf{1}] \begin{bmatrix} W \\ b \end{bmatrix} = XW + \mathbf{1}b$ and check it in
+# NumPy.
+#
+# <details><summary>Solution</summary>
+#
+# Block multiplication: $[X, \mathbf{1}]$ times the stacked matrix is $XW + \mathbf{1} b$. The
+# cell below checks it.
+#
+# </details>
+
+# %%
+# Solution to exercise 4
+X_ones = np.concatenate([X_big, np.ones((len(X_big), 1))], axis=1)  # (N, D + 1)
+W_bias = np.concatenate([W_big, b_big[None, :]], axis=0)  # (D + 1, K)
+assert np.allclose(X_ones @ W_bias, X_big @ W_big + b_big)
+print("the bias trick gives the same output")
+
+# %% [markdown]
+# ## Further reading
+#
+# * G. Strang, *Introduction to Linear Algebra* (5th ed., 2016): matrices as maps, the singular
+#   value decomposition.
+# * A. Zhang, Z. C. Lipton, M. Li and A. J. Smola, *Dive into Deep Learning*, section 2.3
+#   "Linear algebra" (2023).
+# * K. Goto and R. A. van de Geijn, "Anatomy of high-performance matrix multiplication", *ACM
+#   Transactions on Mathematical Software* 34 (2008): why BLAS is so much faster than a loop.

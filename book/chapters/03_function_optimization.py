@@ -7,21 +7,31 @@
 #
 # 1. **finding the input that minimizes a function**: given $f$, find $x^\star = \arg\min_x f(x)$;
 # 2. **fitting parameters to data**: given examples $(x_i, y_i)$ and a model $\hat y = g(x; \theta)$,
-#    find the parameters $\theta$ that minimize a loss $L(\theta)$ comparing $\hat y_i$ with $y_i$.
+#    find the parameters $\theta$ that minimize a loss $\mathcal{L}(\theta)$ comparing $\hat y_i$ with $y_i$.
 #
 # The second is the first with the roles renamed: the data are fixed and the parameters are the
 # input we search over. So we learn the method on plain functions, then apply it to data.
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 from nn101.gradcheck import numerical_gradient
 
 rng = np.random.default_rng(seed=3)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## One variable: the derivative points uphill
@@ -78,19 +88,19 @@ for x0 in (-0.5, 0.5):
 #
 # ## How large a step?
 #
-# Take the simplest case, $f(x) = \frac{a}{2} x^2$ with curvature $a = f''(x) > 0$. Then
-# $f'(x) = a x$ and one step gives
+# Take the simplest case, $f(x) = \frac{\omega}{2} x^2$ with curvature $\omega = f''(x) > 0$. Then
+# $f'(x) = \omega x$ and one step gives
 #
-# $$x_{t+1} = x_t - \eta a x_t = (1 - \eta a)\, x_t \quad\Longrightarrow\quad x_t = (1 - \eta a)^t\, x_0.$$
+# $$x_{t+1} = x_t - \eta \omega x_t = (1 - \eta \omega)\, x_t \quad\Longrightarrow\quad x_t = (1 - \eta \omega)^t\, x_0.$$
 #
-# The iterates shrink to 0 exactly when $|1 - \eta a| < 1$, that is $0 < \eta < 2/a$:
+# The iterates shrink to 0 exactly when $|1 - \eta \omega| < 1$, that is $0 < \eta < 2/\omega$:
 #
-# * $\eta < 1/a$: every step goes part of the way, never overshooting;
-# * $\eta = 1/a$: one step lands on the minimum;
-# * $1/a < \eta < 2/a$: each step overshoots, and the iterates zig-zag inwards;
-# * $\eta > 2/a$: each overshoot is larger than the last, and descent **diverges**.
+# * $\eta < 1/\omega$: every step goes part of the way, never overshooting;
+# * $\eta = 1/\omega$: one step lands on the minimum;
+# * $1/\omega < \eta < 2/\omega$: each step overshoots, and the iterates zig-zag inwards;
+# * $\eta > 2/\omega$: each overshoot is larger than the last, and descent **diverges**.
 #
-# Near any smooth minimum, a function looks like such a parabola, with $a = f''(x^\star)$, so this
+# Near any smooth minimum, a function looks like such a parabola, with $\omega = f''(x^\star)$, so this
 # small calculation is the rule of thumb for every learning rate in this book: **the step size is
 # limited by the curvature.**
 
@@ -112,13 +122,13 @@ left.legend()
 a = 2.0
 for eta, style in ((0.1, "o-"), (0.5, "s-"), (0.9, "^-"), (1.05, "v-")):
     path = descend(lambda x: a * x, 1.0, learning_rate=eta, steps=20)
-    right.plot(path, style, ms=4, label=rf"$\eta = {eta}$  ($\eta a = {eta * a:.1f}$)")
+    right.plot(path, style, ms=4, label=rf"$\eta = {eta}$  ($\eta \omega = {eta * a:.1f}$)")
 right.axhline(0, color="0.6", lw=0.8)
 right.set(
     xlabel="step $t$",
     ylabel="$x_t$",
     ylim=(-2, 2),
-    title=r"$f(x) = \frac{a}{2}x^2$ with $a = 2$: converges iff $\eta < 2/a = 1$",
+    title=r"$f(x) = \frac{\omega}{2}x^2$ with $\omega = 2$: converges iff $\eta < 2/\omega = 1$",
 )
 right.legend(fontsize=8)
 plt.tight_layout()
@@ -146,13 +156,13 @@ plt.show()
 #
 # ### A stretched bowl
 #
-# Consider $f(x) = \frac12 (a_1 x_1^2 + a_2 x_2^2)$ with $a_1 = 1$ and $a_2 = 10$: a bowl ten times
-# steeper along $x_2$ than along $x_1$. Its gradient is $\nabla f = (a_1 x_1, a_2 x_2)$, so each
-# coordinate follows its own one-variable recursion, $x_{i,t} = (1 - \eta a_i)^t x_{i,0}$.
-# The steep direction sets the limit, $\eta < 2/a_2 = 0.2$, and with such a small step the shallow
-# direction crawls: its factor $1 - \eta a_1 \ge 0.8$ per step. The ratio
-# $\kappa = a_{\max} / a_{\min}$, the **condition number**, measures how bad this is; the best
-# fixed rate, $\eta = 2/(a_1 + a_2)$, still needs about $\kappa / 2$ steps per factor $e$ of
+# Consider $f(x) = \frac12 (\omega_1 x_1^2 + \omega_2 x_2^2)$ with $\omega_1 = 1$ and $\omega_2 = 10$: a bowl ten times
+# steeper along $x_2$ than along $x_1$. Its gradient is $\nabla f = (\omega_1 x_1, \omega_2 x_2)$, so each
+# coordinate follows its own one-variable recursion, $x_{i,t} = (1 - \eta \omega_i)^t x_{i,0}$.
+# The steep direction sets the limit, $\eta < 2/\omega_2 = 0.2$, and with such a small step the shallow
+# direction crawls: its factor $1 - \eta \omega_1 \ge 0.8$ per step. The ratio
+# $\kappa = \omega_{\max} / \omega_{\min}$, the **condition number**, measures how bad this is; the best
+# fixed rate, $\eta = 2/(\omega_1 + \omega_2)$, still needs about $\kappa / 2$ steps per factor $e$ of
 # progress. Chapter 5 shows how *feature scaling* makes $\kappa$ small for regression problems.
 #
 # Before trusting a hand-derived gradient we check it against **finite differences**,
@@ -161,11 +171,11 @@ plt.show()
 # layer.
 
 # %%
-curvatures = np.array([1.0, 10.0])  # a_1, a_2
+curvatures = np.array([1.0, 10.0])  # ω_1, ω_2
 
 
 def bowl(x):
-    """f(x) = ½ Σ a_i x_i². Shapes: x (..., 2) -> (...)."""
+    """f(x) = ½ Σ ω_i x_i². Shapes: x (..., 2) -> (...)."""
     return 0.5 * np.sum(curvatures * x**2, axis=-1)
 
 
@@ -183,9 +193,9 @@ print("largest difference:", np.abs(numeric - bowl_gradient(x_test)).max())
 # ## Experiment: descent paths on a contour plot
 #
 # Three learning rates from the same start $(-9, 2.5)$. With $\eta = 0.05$ the path hugs the valley
-# floor but creeps; $\eta = 2/(a_1 + a_2) \approx 0.18$ is the best fixed rate, zig-zagging across
+# floor but creeps; $\eta = 2/(\omega_1 + \omega_2) \approx 0.18$ is the best fixed rate, zig-zagging across
 # the steep direction while moving fast along the shallow one; $\eta = 0.205$ is just past
-# $2/a_2$, so the zig-zag grows and the run diverges.
+# $2/\omega_2$, so the zig-zag grows and the run diverges.
 
 # %%
 start = np.array([-9.0, 2.5])
@@ -223,15 +233,15 @@ plt.show()
 # Now the second face of optimization. We measure pairs $(x_i, y_i)$, $i = 1, \dots, N$, that
 # follow $y \approx w x$ for an unknown $w$, and choose $w$ to minimize the **mean squared error**
 #
-# $$L(w) = \frac{1}{N} \sum_{i=1}^{N} (w x_i - y_i)^2.$$
+# $$\mathcal{L}(w) = \frac{1}{N} \sum_{i=1}^{N} (w x_i - y_i)^2.$$
 #
 # The data are constants; $w$ is the variable. By the chain rule, the derivative of each term is
 # $2 (w x_i - y_i) \cdot x_i$, so
 #
-# $$L'(w) = \frac{2}{N} \sum_{i=1}^{N} (w x_i - y_i)\, x_i, \qquad L''(w) = \frac{2}{N}\sum_i x_i^2.$$
+# $$\mathcal{L}'(w) = \frac{2}{N} \sum_{i=1}^{N} (w x_i - y_i)\, x_i, \qquad \mathcal{L}''(w) = \frac{2}{N}\sum_i x_i^2.$$
 #
-# $L$ is a parabola in $w$ with curvature $a = \frac{2}{N}\sum_i x_i^2$, so everything above
-# applies: descent converges for $\eta < 2/a$, and $L'(w) = 0$ gives the exact answer
+# $\mathcal{L}$ is a parabola in $w$ with curvature $\omega = \frac{2}{N}\sum_i x_i^2$, so everything above
+# applies: descent converges for $\eta < 2/\omega$, and $\mathcal{L}'(w) = 0$ gives the exact answer
 # $w^\star = \sum_i x_i y_i / \sum_i x_i^2$ to compare with.
 #
 # nn101 separates the two jobs the same way PyTorch does: a `Parameter` holds a value and its
@@ -239,7 +249,7 @@ plt.show()
 # gradients came from. The plainest optimizer, `SGD`, *is* the update rule $w \leftarrow w - \eta g$:
 
 # %%
-print(inspect.getsource(nn101.SGD))
+show(nn101.SGD.step)
 
 # %%
 x_data = rng.uniform(-2, 2, size=40)
@@ -256,7 +266,7 @@ for _ in range(30):
 w_exact = np.sum(x_data * y_data) / np.sum(x_data**2)
 curvature = 2 * np.mean(x_data**2)
 print(f"gradient descent: w = {w.value[0]:.6f}   closed form: w* = {w_exact:.6f}")
-print(f"curvature a = {curvature:.3f}, so descent converges for eta < 2/a = {2 / curvature:.3f}")
+print(f"curvature ω = {curvature:.3f}, so descent converges for eta < 2/ω = {2 / curvature:.3f}")
 
 # %% [markdown]
 # Chapter 4 does the same for a line with a slope *and* an intercept, where the loss becomes a
@@ -265,7 +275,7 @@ print(f"curvature a = {curvature:.3f}, so descent converges for eta < 2/a = {2 /
 # ## PyTorch cross-check
 #
 # PyTorch's **autograd** computes gradients by recording the operations and applying the chain
-# rule backwards (chapter 8 builds the same machinery by hand). Its gradients must match ours in
+# rule backwards (chapter 8 builds a small version of it for scalars). Its gradients must match ours in
 # float64, and `torch.optim.SGD` must follow exactly the same path as nn101's `SGD`.
 
 # %%
@@ -296,14 +306,86 @@ print("after 25 steps, nn101:", ours.value, " torch:", theirs.detach().numpy())
 assert np.allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
 
 # %% [markdown]
+# ## Summary
+#
+# * Gradient descent, $x_{t+1} = x_t - \eta \nabla f(x_t)$, steps against the gradient, the
+#   direction of steepest ascent; it finds a local minimum near its start.
+# * On a quadratic with curvature $\omega$ it converges exactly when $0 < \eta < 2/\omega$: the
+#   curvature limits the step size.
+# * With several curvatures the steepest one sets the learning rate and the shallowest one sets
+#   the pace; their ratio, the condition number $\kappa$, measures how slow descent will be.
+# * Fitting parameters to data is the same problem, with the loss as the function and the
+#   parameters as the variables. nn101 separates gradients (`Parameter.grad`) from the update
+#   rule (an optimizer such as `SGD`).
+#
 # ## Exercises
 #
-# 1. For $f(x) = x^4 - 3x^2 + x$, find the set of starting points from which descent (with a small
-#    $\eta$) reaches the global minimum. Where exactly is the boundary, and why?
-# 2. Rotate the stretched bowl by 45° (use $f(x) = \frac12 x A x^\top$ with
-#    $A = R\, \mathrm{diag}(1, 10)\, R^\top$). Show that the gradient is $x A$ and that the largest
-#    stable learning rate is still $2/10$. Plot the paths.
-# 3. Vary $a_2$ in the stretched bowl from 1 to 100 and, for each, count the steps the best fixed
-#    learning rate needs to reach $f < 10^{-6}$. Plot the count against $\kappa = a_2/a_1$.
-# 4. Use `numerical_gradient` with $\epsilon = 10^{-1}, 10^{-2}, \dots, 10^{-12}$ on the quartic
-#    and plot the error against $\epsilon$ on log-log axes. Explain both sides of the "V" you see.
+# **Exercise 1.** For $f(x) = x^4 - 3x^2 + x$, find the set of starting points from which
+# descent (with a small $\eta$) reaches the global minimum. Where exactly is the boundary, and
+# why? *Hint:* what does descent do at a point where $f'(x) = 0$?
+#
+# <details><summary>Solution</summary>
+#
+# The boundary is the local maximum, the middle root of $f'(x) = 4x^3 - 6x + 1$, at
+# $x \approx 0.17$. With a small step, descent never crosses a point where $f' = 0$, because
+# $f'$ keeps its sign between the roots: every start $x_0 < 0.17$ reaches the global minimum
+# near $-1.30$, every start above it reaches the local one near $1.13$. The cell below finds the
+# roots and checks both sides.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+roots = np.sort(np.roots([4.0, 0.0, -6.0, 1.0]).real)  # minimum, maximum, minimum
+boundary = roots[1]
+left_end = descend(df, boundary - 0.01, learning_rate=0.02, steps=500)[-1]
+right_end = descend(df, boundary + 0.01, learning_rate=0.02, steps=500)[-1]
+print(f"boundary x = {boundary:.4f}; just left -> {left_end:.4f}, just right -> {right_end:.4f}")
+assert np.isclose(left_end, roots[0], atol=1e-6) and np.isclose(right_end, roots[2], atol=1e-6)
+
+# %% [markdown]
+# **Exercise 2.** Rotate the stretched bowl by 45° (use $f(x) = \frac12 x A x^\top$ with
+# $A = R\, \mathrm{diag}(1, 10)\, R^\top$). Show that the gradient is $x A$ and that the largest
+# stable learning rate is still $2/10$.
+#
+# <details><summary>Solution</summary>
+#
+# $A$ is symmetric, so $\nabla f = \frac12 x (A + A^\top) = xA$. In the rotated coordinates
+# $u = xR$ the function is again $\frac12 (u_1^2 + 10 u_2^2)$, and descent commutes with the
+# rotation, so each rotated coordinate follows its own recursion: stable for $\eta < 2/10$.
+# Only the picture changes: the zig-zag now runs diagonally.
+#
+# </details>
+#
+# **Exercise 3.** Vary $\omega_2$ in the stretched bowl from 1 to 100 and, for each, count the
+# steps the best fixed learning rate needs to reach $f < 10^{-6}$. Plot the count against
+# $\kappa$.
+#
+# <details><summary>Solution</summary>
+#
+# With $\eta = 2/(\omega_1 + \omega_2)$ both coordinates shrink by the factor
+# $(\kappa - 1)/(\kappa + 1) \approx 1 - 2/\kappa$ per step, and $f$ by its square, so the count
+# grows about linearly in $\kappa$: roughly $\frac{\kappa}{4} \ln(f_0 / 10^{-6})$ steps for large
+# $\kappa$. The plot is close to a straight line.
+#
+# </details>
+#
+# **Exercise 4.** Use `numerical_gradient` with $\epsilon = 10^{-1}, \dots, 10^{-12}$ on the
+# quartic and plot the error against $\epsilon$ on log-log axes. Explain both sides of the "V".
+#
+# <details><summary>Solution</summary>
+#
+# On the right the truncation error of the centred difference dominates, falling like
+# $\epsilon^2$ (slope 2). On the left the rounding error of subtracting two nearly equal values
+# of $f$ dominates, growing like $10^{-16}/\epsilon$ (slope -1). The bottom of the V is near
+# $\epsilon \approx 10^{-5}$; chapter 8 draws this curve.
+#
+# </details>
+#
+# ## Further reading
+#
+# * S. Boyd and L. Vandenberghe, *Convex Optimization*, section 9.3 on gradient descent
+#   (2004).
+# * J. Nocedal and S. J. Wright, *Numerical Optimization* (2nd ed., 2006), chapters 2 and 3.
+# * G. Goh, "Why momentum really works", *Distill* (2017): an interactive look at the
+#   condition number and what momentum does about it (chapter 15).
