@@ -32,7 +32,7 @@ class Linear(Layer):
         self._x = x
         return x @ self.weight.value
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, *, input_grad=True):
         self.weight.grad += self._x.T @ grad_output
         return grad_output @ self.weight.value.T
 

@@ -63,7 +63,8 @@ class Registry(Generic[T]):
             return self._items[name]
         except (KeyError, TypeError):
             known = ", ".join(sorted(self._items))
-            raise ValueError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}") from None
+            plural = self.kind + ("es" if self.kind.endswith("s") else "s")
+            raise ValueError(f"unknown {self.kind} {name!r}; known {plural}: {known}") from None
 
     def name_of(self, obj: Any) -> str | None:
         """The name ``obj`` is registered under, or None."""

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nn101
+from layer_cases import ALL_CASES, make_input, make_layer
 
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
 DTYPES = [np.float32, np.float64]
@@ -40,18 +41,20 @@ def run_both(
     ``torch_penalty()``: a torch scalar added to the torch loss (nn101 adds its gradient in
     ``backward``).
     """
-    dtype = x.dtype.type
+    ids = x.dtype.kind in "iu"  # token ids: no gradient with respect to the input
     y = layer.forward(x, training=training)
+    dtype = y.dtype.type
     g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
-    grad_x = layer.backward(g)
-    x_t = torch.tensor(x, requires_grad=True)
+    grad_x = layer.backward(g, input_grad=not ids)
+    x_t = torch.tensor(x) if ids else torch.tensor(x, requires_grad=True)
     y_t = torch_forward(x_t)
     loss_t = (y_t * torch.from_numpy(g)).sum()
     if torch_penalty is not None:
         loss_t = loss_t + torch_penalty()
     loss_t.backward()
     assert_close(y, y_t, dtype)
-    assert_close(grad_x, x_t.grad, dtype)
+    if not ids:
+        assert_close(grad_x, x_t.grad, dtype)
     for p, p_t, transform in pairs:
         assert_close(p.grad, transform(p_t.grad), dtype)
 
@@ -62,54 +65,36 @@ def _input(shape, dtype, seed=1):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("l1, l2", [(0.0, 0.0), (0.01, 0.1)])
-def test_dense(torch, dtype, l1, l2):
-    layer = nn101.Dense(6, 4, rng=np.random.default_rng(0), dtype=dtype, l1=l1, l2=l2)
-    layer.bias.value[:] = np.random.default_rng(5).standard_normal(4)
-    linear = torch.nn.Linear(6, 4, dtype=torch.float32 if dtype == np.float32 else torch.float64)
-    with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(layer.weight.value.T.copy()))
-        linear.bias.copy_(torch.from_numpy(layer.bias.value))
+@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.torch is not None], ids=str)
+def test_layer_matches_pytorch(torch, case, dtype):
+    """Every case of the layer table, against its PyTorch twin: y, dL/dx and every grad, in
+    each training mode the case lists; buffers (running statistics) too."""
+    for training in case.parity_modes:
+        layer = make_layer(case, dtype, randomize=True)
+        forward, pairs = case.torch(torch, layer, training)
+        x = make_input(case, dtype, seed=1)
+        if case.integer_inputs is None:
+            x = 3 * x - 1
+        run_both(
+            torch,
+            layer,
+            forward,
+            pairs,
+            x,
+            training=training,
+            torch_penalty=getattr(forward, "penalty", None),
+        )
+        buffers = dict(forward.named_buffers()) if hasattr(forward, "named_buffers") else {}
+        for name, value in layer.named_buffers():
+            if name in buffers:
+                assert_close(value, buffers[name], dtype)
 
-    def penalty():
-        return l1 * linear.weight.abs().sum() + l2 * (linear.weight**2).sum()
 
-    pairs = [(layer.weight, linear.weight, lambda t: t.T), (layer.bias, linear.bias, lambda t: t)]
-    run_both(
-        torch, layer, linear, pairs, _input((5, 6), dtype), training=True, torch_penalty=penalty
-    )
-    W = layer.weight.value.astype(np.float64)
-    assert layer.penalty() == pytest.approx(l1 * np.abs(W).sum() + l2 * (W**2).sum(), rel=1e-6)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "make, torch_name",
-    [
-        (lambda: nn101.ReLU(), "relu"),
-        (lambda: nn101.LeakyReLU(0.2), "leaky_relu"),
-        (lambda: nn101.Sigmoid(), "sigmoid"),
-        (lambda: nn101.Tanh(), "tanh"),
-        (lambda: nn101.Softmax(), "softmax"),
-        (lambda: nn101.Softmax(axis=1), "softmax_axis1"),
-        (lambda: nn101.Identity(), "identity"),
-        (lambda: nn101.Flatten(), "flatten"),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
-)
-def test_parameterless_layers(torch, dtype, make, torch_name):
-    F = torch.nn.functional
-    forward = {
-        "relu": torch.relu,
-        "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "softmax": lambda x: torch.softmax(x, dim=-1),
-        "softmax_axis1": lambda x: torch.softmax(x, dim=1),
-        "identity": lambda x: x * 1,
-        "flatten": lambda x: torch.flatten(x, start_dim=1),
-    }[torch_name]
-    run_both(torch, make(), forward, [], 3 * _input((4, 3, 5), dtype), training=True)
+def test_every_case_has_a_parity_test():
+    orphans = [c.id for c in ALL_CASES if c.torch is None and not c.parity_elsewhere]
+    assert not orphans, f"cases with neither a torch twin nor a dedicated parity test: {orphans}"
+    names = {c.parity_elsewhere for c in ALL_CASES if c.parity_elsewhere}
+    assert all(callable(globals().get(name)) for name in names), names
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -156,13 +141,3 @@ def test_batchnorm1d_training_then_inference(torch, dtype, shape):
     module.zero_grad()
     run_both(torch, layer, module, pairs, _input(shape, dtype, seed=20), training=False)
     assert_close(layer.running_var, module.running_var, dtype)  # unchanged by inference
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 6)], ids=["2d", "3d"])
-@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
-def test_layernorm(torch, dtype, shape, training):
-    layer = nn101.LayerNorm(6, eps=1e-4, dtype=dtype)
-    module = torch.nn.LayerNorm(6, eps=1e-4, dtype=_torch_dtype(torch, dtype))
-    pairs = _copy_affine(torch, layer, module, seed=3)
-    run_both(torch, layer, module, pairs, 3 * _input(shape, dtype) - 1, training=training)
