@@ -12,12 +12,11 @@ import json
 
 import numpy as np
 import pytest
+from layer_cases import ALL_CASES, Case, make_input, make_layer
 
 import nn101
-from layer_cases import ALL_CASES, Case, make_input, make_layer
 from nn101.gradcheck import check_layer
 from nn101.registry import LAYERS
-
 
 DTYPES = [np.float32, np.float64]
 CASES = ALL_CASES

@@ -22,5 +22,7 @@ def test_confusion_matrix_counts():
 
 
 def test_accuracy_length_mismatch_is_an_error():
-    with pytest.raises(ValueError, match=r"expected targets for \(2,\) predictions, got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"expected targets for \(2,\) predictions, got shape \(3,\)"
+    ):
         metrics.accuracy(np.zeros((2, 3)), np.array([0, 1, 2]))

@@ -16,7 +16,15 @@ def test_every_public_name_is_exported_at_the_top(module_name):
     module = importlib.import_module(f"nn101.{module_name}")
     names = [n for n in getattr(module, "__all__", []) if n[0].isupper() or n.islower()]
     assert names, f"nn101.{module_name} declares no __all__"
-    skip = {"get_loss", "LRFindResult", "fit", "evaluate", "predict", "as_dataset", "parameter_dtype"}
+    skip = {
+        "get_loss",
+        "LRFindResult",
+        "fit",
+        "evaluate",
+        "predict",
+        "as_dataset",
+        "parameter_dtype",
+    }
     missing = [
         n for n in names if n not in skip and getattr(nn101, n, None) is not getattr(module, n)
     ]

@@ -131,6 +131,7 @@ def test_a_model_with_a_custom_initializer_saves_and_loads(tmp_path):
     original.save(tmp_path / "m")
     x = np.ones((2, 3), np.float32)
     np.testing.assert_array_equal(nn101.load(tmp_path / "m").predict(x), original.predict(x))
+
     def mine(rng, shape, fan_in=None, fan_out=None, dtype=np.float32):
         return np.full(shape, 0.5, dtype)
 

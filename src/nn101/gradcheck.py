@@ -15,7 +15,6 @@ Source: cs231n notes, "Gradient checks"; PyTorch ``torch.autograd.gradcheck``.
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable
 from typing import Any
 
@@ -131,7 +130,10 @@ def check_layer(
         forward()
         u = upstream.copy()
         grad_x = layer.backward(u, input_grad=False) if ids else layer.backward(u)
-        errors = [] if ids else [relative_error(grad_x, numerical_gradient(objective, x, eps))]
+        errors = []
+        if not ids:
+            assert grad_x is not None, f"{type(layer).__name__}.backward returned None"
+            errors.append(relative_error(grad_x, numerical_gradient(objective, x, eps)))
         for p in layer.parameters():
             analytic = p.grad.copy()
             errors.append(relative_error(analytic, numerical_gradient(objective, p.value, eps)))

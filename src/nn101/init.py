@@ -265,9 +265,7 @@ def get_initializer(spec: InitSpec) -> Initializer:
         )
     if isinstance(spec, (tuple, list)):
         if len(spec) != 2 or not isinstance(spec[0], str) or not isinstance(spec[1], dict):
-            raise ValueError(
-                f"expected an initializer as (name, {{keyword: value}}), got {spec!r}"
-            )
+            raise ValueError(f"expected an initializer as (name, {{keyword: value}}), got {spec!r}")
         function = INITIALIZERS.get(spec[0])
         allowed = _keyword_only(function)
         unknown = sorted(set(spec[1]) - allowed)
@@ -276,7 +274,7 @@ def get_initializer(spec: InitSpec) -> Initializer:
                 f"initializer {spec[0]!r} takes keywords {sorted(allowed)}, got {unknown}"
             )
         return functools.partial(function, **spec[1])
-    return INITIALIZERS.get(spec)  # type: ignore[arg-type]
+    return INITIALIZERS.get(spec)
 
 
 def initializer_name(spec: InitSpec) -> str | list[Any]:

@@ -261,8 +261,7 @@ class SoftmaxCrossEntropy(Loss):
         if y.shape == z.shape:
             return np.asarray(y, dtype=z.dtype).reshape(-1, c)
         raise ValueError(
-            f"SoftmaxCrossEntropy expected target labels {lead} or one-hot {z.shape}, "
-            f"got {y.shape}"
+            f"SoftmaxCrossEntropy expected target labels {lead} or one-hot {z.shape}, got {y.shape}"
         )
 
 

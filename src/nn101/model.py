@@ -12,8 +12,8 @@ from nn101 import serialization, training
 from nn101.core import Layer
 from nn101.losses import Loss
 from nn101.optimizers import Optimizer
-from nn101.training import Callback, History
 from nn101.registry import register_layer
+from nn101.training import Callback, History
 
 __all__ = ["Sequential"]
 

@@ -9,7 +9,7 @@ A name is never silently taken over: registering a second object under a known n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "Registry",
@@ -44,12 +44,6 @@ class Registry(Generic[T]):
             )
         self._items[name] = obj
         return obj
-
-    @overload
-    def register(self, obj: T, /) -> T: ...
-
-    @overload
-    def register(self, *, name: str) -> Callable[[T], T]: ...
 
     def register(self, obj: Any = None, /, *, name: str | None = None) -> Any:
         """Decorator: ``@LAYERS.register`` (the class's ``__name__``) or ``register(name=...)``."""

@@ -12,12 +12,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from collections.abc import Sequence
 
 from nn101.core import Layer
 from nn101.registry import LAYERS

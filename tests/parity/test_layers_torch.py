@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from layer_cases import ALL_CASES, make_input, make_layer
 
 import nn101
-from layer_cases import ALL_CASES, make_input, make_layer
 
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
 DTYPES = [np.float32, np.float64]

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from nn101.registry import ACTIVATIONS, register_layer
 from nn101.core import Layer
 from nn101.functional import sigmoid, softmax
 from nn101.layers._checks import backward_before_forward, shape_error
+from nn101.registry import ACTIVATIONS, register_layer
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Identity"]
 
@@ -39,9 +39,7 @@ class ReLU(_Activation):
         self._saved = x > 0  # mask
         return np.maximum(x, 0)
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         return grad_output * self._get_saved()
@@ -64,9 +62,7 @@ class LeakyReLU(_Activation):
         self._saved = x > 0  # mask
         return np.where(self._saved, x, x * self.negative_slope)
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         mask = self._get_saved()
@@ -84,9 +80,7 @@ class Sigmoid(_Activation):
         self._saved = sigmoid(x)  # y
         return self._saved
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         y = self._get_saved()
@@ -101,9 +95,7 @@ class Tanh(_Activation):
         self._saved = np.tanh(x)  # y
         return self._saved
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         y = self._get_saved()
@@ -129,9 +121,7 @@ class Softmax(_Activation):
         self._saved = softmax(x, axis=self.axis)  # y
         return self._saved
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         y = self._get_saved()
@@ -149,13 +139,16 @@ class Identity(Layer):
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         return np.asarray(x)
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         return grad_output
 
 
-for _name, _cls in (("relu", ReLU), ("leaky_relu", LeakyReLU), ("tanh", Tanh), ("sigmoid", Sigmoid)):
+for _name, _cls in (
+    ("relu", ReLU),
+    ("leaky_relu", LeakyReLU),
+    ("tanh", Tanh),
+    ("sigmoid", Sigmoid),
+):
     ACTIVATIONS.add(_name, _cls)

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from nn101.core import Layer, Parameter, as_dtype
-from nn101.registry import register_layer
 from nn101.init import CUSTOM_PREFIX, InitSpec, get_initializer, initializer_name
 from nn101.layers._checks import backward_before_forward, shape_error
+from nn101.registry import register_layer
 
 __all__ = ["Dense"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from nn101.registry import register_layer
 from nn101.core import Layer
+from nn101.registry import register_layer
 
 __all__ = ["Dropout"]
 
@@ -39,16 +39,16 @@ class Dropout(Layer):
             self._mask = None
             return x
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        if self.rng is None and self._unseeded is None:
-            self._unseeded = np.random.default_rng()
-        rng = self.rng if self.rng is not None else self._unseeded
+        rng = self.rng
+        if rng is None:
+            if self._unseeded is None:
+                self._unseeded = np.random.default_rng()
+            rng = self._unseeded
         keep = rng.random(x.shape, dtype=dtype) >= self.rate  # m, boolean
         self._mask = keep * dtype.type(1.0 / (1.0 - self.rate))  # m / (1 - p)
         return x * self._mask
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         if self._mask is None:

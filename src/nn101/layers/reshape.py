@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from nn101.registry import register_layer
 from nn101.core import Layer
 from nn101.layers._checks import backward_before_forward, shape_error
+from nn101.registry import register_layer
 
 __all__ = ["Flatten"]
 
@@ -31,9 +31,7 @@ class Flatten(Layer):
         self._input_shape = x.shape
         return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D1, D2, ...) -> (N, D1*D2*...)
 
-    def backward(
-        self, grad_output: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
         if self._input_shape is None:

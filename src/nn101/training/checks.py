@@ -57,16 +57,18 @@ def check_against(model: Layer, loss: Loss, data: Dataset, where: str) -> tuple[
     """Run two examples through the model and the loss before any training, so that targets
     that do not fit the loss fail at once (not after an epoch); return the loss's metrics."""
     xb, yb = data[:2]
+    assert yb is not None
     try:
         output = model.forward(cast(xb, parameter_dtype(model)), training=False)
     except ValueError as error:
         shape = tuple(data.x.shape)
-        raise ValueError(f"{where}: inputs x of shape {shape} do not fit the model: {error}") from None
+        raise ValueError(
+            f"{where}: inputs x of shape {shape} do not fit the model: {error}"
+        ) from None
     try:
         loss.forward(output, yb)
     except ValueError as error:
         raise ValueError(f"{where}: the targets do not fit {loss!r}: {error}") from None
-    assert yb is not None
     return loss.metrics(yb)
 
 

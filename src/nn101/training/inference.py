@@ -33,6 +33,7 @@ def evaluate(
     ignore_index = loss.ignore_index if loss is not None else None
     total_loss, seen, correct, counted = 0.0, 0, 0, 0
     for xb, yb in data.batches(batch_size):
+        assert yb is not None
         output = model.forward(checks.cast(xb, dtype), training=False)
         if loss is not None:
             total_loss += loss.forward(output, yb) * len(output)
@@ -54,7 +55,6 @@ def predict(model: Layer, x: Any, *, batch_size: int = 256) -> np.ndarray:
     dtype = checks.parameter_dtype(model)
     data = checks.as_dataset(x, None, "predict", dtype, require_targets=False)
     outputs = [
-        model.forward(checks.cast(xb, dtype), training=False)
-        for xb, _ in data.batches(batch_size)
+        model.forward(checks.cast(xb, dtype), training=False) for xb, _ in data.batches(batch_size)
     ]
     return np.concatenate(outputs, axis=0)

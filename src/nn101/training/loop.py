@@ -164,8 +164,14 @@ def run_epoch(
     show_bar = verbose >= 1 and sys.stderr.isatty()
     label = f"Epoch {state.epoch + 1}/{last_epoch}"
     with (
-        tqdm(total=n_batches, initial=state.batch_index, desc=label, unit="batch",
-             disable=not show_bar, file=sys.stderr) as bar,
+        tqdm(
+            total=n_batches,
+            initial=state.batch_index,
+            desc=label,
+            unit="batch",
+            disable=not show_bar,
+            file=sys.stderr,
+        ) as bar,
         np.errstate(over="ignore", invalid="ignore"),  # divergence is one FloatingPointError
     ):
         while state.batch_index < n_batches:
@@ -195,6 +201,7 @@ def _train_batch(state: TrainState, train: Dataset, batch_size: int) -> None:
     assert state.order is not None
     start = state.batch_index * batch_size
     xb, yb = train[state.order[start : start + batch_size]]
+    assert yb is not None
     value, output = train_step(state, checks.cast(xb, state.dtype), yb)
     running = state.running
     n = len(output)

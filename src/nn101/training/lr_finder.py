@@ -231,7 +231,8 @@ def _sweep(
 
 
 def _smoothed(raw: list[float], smooth: float) -> np.ndarray:
-    """Bias-corrected running mean a_i / (1 - smoothⁱ⁺¹), a_i = smooth·a_{i-1} + (1-smooth)·loss_i."""
+    """Bias-corrected running mean a_i / (1 - smoothⁱ⁺¹) of the raw losses, with
+    a_i = smooth·a_{i-1} + (1 - smooth)·loss_i."""
     out = np.empty(len(raw))
     average = 0.0
     for i, value in enumerate(raw):
