@@ -3,7 +3,9 @@
 from nn101.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn101.layers.dense import Dense
 from nn101.layers.dropout import Dropout
+from nn101.layers.embedding import Embedding
 from nn101.layers.normalization import BatchNorm1d, LayerNorm
+from nn101.layers.recurrent import GRU, LSTM, RNN
 from nn101.layers.reshape import Flatten
 
 __all__ = [
@@ -18,4 +20,8 @@ __all__ = [
     "Dropout",
     "BatchNorm1d",
     "LayerNorm",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
 ]
