@@ -13,40 +13,222 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=2)
 
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
+
 # %% [markdown]
 # ## Neurons in the brain
 #
-# A biological neuron is a cell that collects electrical signals from thousands of other neurons
-# through branches called **dendrites**. Each incoming connection, a **synapse**, has a strength:
-# some excite the cell, some inhibit it. The cell body adds up what arrives; when the total
-# crosses a threshold, the neuron **fires**, sending a spike down its **axon** to the next cells.
-# Learning, in this picture, is the slow change of synapse strengths: connections that are used
-# together grow stronger.
+# The human brain has about 86 billion **neurons**, nerve cells that pass electrical signals to
+# one another, and on the order of $10^{14}$ connections between them. A neuron has three parts
+# that matter here (left panel of the figure below):
 #
-# Three ingredients survive in the artificial version: inputs arrive with **weights**, they are
-# **summed**, and the sum passes through a **threshold-like function**. Everything else about
-# real neurons (spike timing, chemistry, the wiring of the cortex) is left out. Modern networks
-# owe the brain their vocabulary more than their design.
+# * the **dendrites**, a tree of thin branches that receive signals from other neurons;
+# * the **cell body** (soma), where the incoming signals add up as a change of the voltage
+#   across the cell's membrane;
+# * the **axon**, a single long fibre that carries the neuron's own signal away, often wrapped
+#   in an insulating **myelin** sheath, and ends in many **axon terminals**.
 #
+# Where an axon terminal meets a dendrite of the next cell there is a **synapse**: a gap of a
+# few tens of nanometres across which the terminal releases chemical messengers
+# (neurotransmitters). Some synapses make the receiving cell more likely to fire (excitatory),
+# others less likely (inhibitory), and each has a **strength** that depends on how much
+# messenger is released and how many receptors catch it.
+#
+# At rest the inside of a neuron sits at about $-70$ mV relative to the outside. Each incoming
+# signal nudges this voltage up or down a little, and the nudges fade within milliseconds. When
+# enough of them arrive close together to lift the voltage past a **threshold** (around
+# $-55$ mV), the cell fires an **action potential**: a spike of about 100 mV lasting about a
+# millisecond, always of the same shape, which travels down the axon to every terminal. After
+# a spike the neuron cannot fire again for a millisecond or two (the **refractory period**).
+# A neuron therefore says yes or no many times a second, and what it tells the next cells is
+# carried largely by *how often* it fires.
+#
+# Learning changes the synapses. In 1949 the psychologist Donald Hebb proposed that when one
+# cell repeatedly takes part in firing another, the connection between them grows stronger;
+# such strengthening (and the matching weakening) has since been measured in real synapses as
+# long-term potentiation and depression. Memory and skill live, to a large extent, in synaptic
+# strengths.
+#
+# The right panel shows what the artificial neuron of this book keeps from all that: inputs
+# arrive with **weights** (synaptic strengths, positive or negative), they are **summed** (the
+# cell body), and the sum passes through an **activation function** (the threshold), whose
+# output goes on to other neurons (the axon).
+
+
+# %%
+def draw_biological_neuron(ax, rng):
+    """A schematic neuron: dendrites, soma, myelinated axon, terminals and one synapse."""
+
+    def branch(start, angle, length, depth):  # dendrites: a random binary tree
+        end = start + length * np.array([np.cos(angle), np.sin(angle)])
+        ax.plot(*np.stack([start, end]).T, color="#5c7cfa", lw=0.6 + depth * 0.7)
+        if depth > 0:
+            for turn in (-0.45, 0.45):
+                branch(end, angle + turn + rng.normal(0, 0.12), length * 0.68, depth - 1)
+
+    for angle in np.deg2rad([130, 165, 200, 235, 100, 260]):
+        branch(np.array([0.0, 0.0]), angle, 0.9, 3)
+    ax.add_patch(plt.Circle((0, 0), 0.45, color="#4263eb", zorder=3))
+    ax.plot([0.45, 5.0], [0, 0], color="#364fc7", lw=3, zorder=1)  # the axon
+    for left in np.arange(0.9, 4.6, 0.85):  # myelin segments with gaps (nodes of Ranvier)
+        ax.add_patch(plt.Rectangle((left, -0.13), 0.7, 0.26, color="#ffd43b", zorder=2))
+    for angle in np.deg2rad([-40, -15, 10, 35]):  # axon terminals
+        end = np.array([5.0, 0.0]) + 0.9 * np.array([np.cos(angle), np.sin(angle)])
+        ax.plot([5.0, end[0]], [0, end[1]], color="#364fc7", lw=1.5)
+        ax.add_patch(plt.Circle(end, 0.09, color="#364fc7", zorder=3))
+    target = np.array([5.0, 0.0]) + 0.9 * np.array([np.cos(np.deg2rad(35)), np.sin(np.deg2rad(35))])
+    ax.plot(
+        [target[0] + 0.16, target[0] + 0.9],
+        [target[1] + 0.05, target[1] + 0.7],
+        color="#e8590c",
+        lw=2.5,
+    )  # a dendrite of the next neuron, just across the synaptic gap
+    labels = {
+        "dendrites": ((-1.9, 1.7), (-0.9, 0.9)),
+        "cell body (soma)": ((0.9, -1.4), (0.3, -0.35)),
+        "axon": ((2.2, -1.2), (2.45, -0.02)),
+        "myelin sheath": ((3.0, 1.2), (3.0, 0.13)),
+        "axon terminals": ((5.3, -1.6), (5.6, -0.5)),
+        "synapse": ((4.3, 1.8), (target[0] + 0.08, target[1] + 0.03)),
+    }
+    for text, (xy_text, xy) in labels.items():
+        ax.annotate(
+            text, xy=xy, xytext=xy_text, fontsize=9, arrowprops={"arrowstyle": "-", "lw": 0.7}
+        )
+    ax.text(target[0] + 0.6, target[1] + 0.75, "next neuron", fontsize=8, color="#e8590c")
+    ax.set(xlim=(-2.6, 6.6), ylim=(-2.2, 2.3), aspect="equal", title="A biological neuron")
+    ax.axis("off")
+
+
+def draw_artificial_neuron(ax):
+    """Inputs x_j with weights w_j into a sum, an activation, and the output a."""
+    inputs = [1.2, 0.0, -1.2]
+    for j, height in enumerate(inputs, start=1):
+        ax.add_patch(plt.Circle((0, height), 0.3, facecolor="#d0ebff", edgecolor="0.3"))
+        ax.text(0, height, f"$x_{j}$", ha="center", va="center", fontsize=12)
+        ax.annotate(
+            "", xy=(2.2, 0), xytext=(0.3, height), arrowprops={"arrowstyle": "->", "lw": 1.2}
+        )
+        ax.text(1.1, height * 0.62 + 0.18, f"$w_{j}$", fontsize=12, color="#364fc7")
+    ax.add_patch(plt.Circle((2.6, 0), 0.45, facecolor="#fff3bf", edgecolor="0.3"))
+    ax.text(2.6, 0, r"$\Sigma$" + "\n" + r"$+\,b$", ha="center", va="center", fontsize=11)
+    ax.annotate("", xy=(3.8, 0), xytext=(3.05, 0), arrowprops={"arrowstyle": "->", "lw": 1.2})
+    ax.add_patch(plt.Rectangle((3.8, -0.4), 0.8, 0.8, facecolor="#ffe3e3", edgecolor="0.3"))
+    ax.text(4.2, 0, r"$\phi$", ha="center", va="center", fontsize=14)
+    ax.annotate("", xy=(5.5, 0), xytext=(4.6, 0), arrowprops={"arrowstyle": "->", "lw": 1.2})
+    ax.text(5.6, 0, "$a$", va="center", fontsize=13)
+    notes = [(0, -2.0, "inputs\n(dendrites)"), (1.2, 1.9, "weights\n(synapses)")]
+    notes += [(2.6, -1.2, "sum $z$\n(cell body)"), (4.2, 1.0, "activation\n(threshold)")]
+    notes += [(5.65, -1.0, "output\n(axon)")]
+    for x_pos, y_pos, text in notes:
+        ax.text(x_pos, y_pos, text, ha="center", va="center", fontsize=8, color="0.35")
+    ax.set(xlim=(-0.6, 6.3), ylim=(-2.5, 2.4), aspect="equal", title="An artificial neuron")
+    ax.axis("off")
+
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.4), gridspec_kw={"width_ratios": [1.3, 1]})
+draw_biological_neuron(left, np.random.default_rng(4))
+draw_artificial_neuron(right)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### From spikes to a firing rate
+#
+# How can a cell that only ever says "spike" stand behind a neuron that outputs a number? A
+# standard simplified model, the **leaky integrate-and-fire** neuron, shows it. Its membrane
+# voltage $V$ drifts back to rest with a time constant $\tau_m$ while an input current
+# $I$ pushes it up,
+#
+# $$\tau_m \frac{dV}{dt} = -(V - V_{\text{rest}}) + R\,I,$$
+#
+# and whenever $V$ reaches the threshold the model records a spike, resets $V$, and stays silent
+# for a refractory period. We simulate it in steps of 0.1 ms (Euler's method), for a range of
+# constant input currents, and count the spikes per second.
+
+
+# %%
+def integrate_and_fire(drive_mv, *, duration_ms=1000.0, dt_ms=0.1):
+    """Leaky integrate-and-fire neuron with constant drive R·I (in mV). Returns the voltage
+    trace (mV) and the spike times (ms)."""
+    tau_ms, v_rest, v_threshold, v_reset, refractory_ms = 10.0, -70.0, -55.0, -75.0, 2.0
+    v, quiet_until, spikes, trace = v_rest, -1.0, [], []
+    for step_index in range(int(duration_ms / dt_ms)):
+        now = step_index * dt_ms
+        if now >= quiet_until:
+            v += dt_ms / tau_ms * (-(v - v_rest) + drive_mv)
+        if v >= v_threshold:
+            spikes.append(now)
+            trace.append(30.0)  # draw the spike's peak
+            v, quiet_until = v_reset, now + refractory_ms
+        else:
+            trace.append(v)
+    return np.array(trace), np.array(spikes)
+
+
+drives = np.linspace(0.0, 400.0, 81)  # R·I in mV
+rates = np.array([len(integrate_and_fire(d)[1]) for d in drives])  # spikes in 1 s = Hz
+trace, spike_times = integrate_and_fire(22.0, duration_ms=100.0)
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
+left.plot(np.arange(len(trace)) * 0.1, trace, color="#364fc7", lw=1)
+left.axhline(-55.0, color="#e8590c", ls="--", lw=1, label="threshold")
+left.set(xlabel="time (ms)", ylabel="membrane voltage (mV)", title="Constant input: regular spikes")
+left.legend(loc="lower right")
+right.plot(drives, rates, "o-", ms=3, color="#364fc7")
+right.set(
+    xlabel="input drive $R\\,I$ (mV)",
+    ylabel="firing rate (spikes per second)",
+    title="Firing rate: zero, then a rise that levels off",
+)
+plt.tight_layout()
+plt.show()
+print(f"silent below a drive of {drives[np.argmax(rates > 0)]:.0f} mV; "
+      f"{rates[-1]} spikes per second at {drives[-1]:.0f} mV (the refractory period caps it)")
+assert rates[0] == 0 and np.all(np.diff(rates) >= 0) and rates[-1] < 1000 / 2.0
+
+# %% [markdown]
+# The firing rate as a function of the input is zero below a threshold, rises above it, and
+# levels off because of the refractory period. That curve is the ancestor of every activation
+# function in this book: the step function of the first artificial neurons keeps only the
+# threshold, the sigmoid keeps the threshold and the saturation, and the ReLU of chapter 10
+# keeps the threshold and the rise. An artificial neuron's output is best read as a firing
+# rate, not as a spike.
+#
+# Everything else about real neurons is left out: the timing of individual spikes, the
+# chemistry of hundreds of kinds of synapse, the geometry of dendrites (which compute in their
+# own right), and the wiring of the cortex. Modern networks owe the brain their vocabulary and
+# their first inspiration more than their design, and they learn by a rule (backpropagation,
+# chapter 8) that the brain almost certainly does not use in this form.
+
+# %% [markdown]
 # ## Neurons in a program
 #
 # An artificial neuron with inputs $x_1, \dots, x_D$ has one weight per input $w_1, \dots, w_D$
 # and a **bias** $b$ (a threshold moved to the other side of the inequality). It computes a
-# weighted sum, the **pre-activation** $z$, and passes it through an **activation function** $f$:
+# weighted sum, the **pre-activation** $z$, and passes it through an **activation function** $\phi$:
 #
-# $$z = \sum_{i=1}^{D} x_i w_i + b = x \cdot w + b, \qquad a = f(z).$$
+# $$z = \sum_{j=1}^{D} x_j w_j + b = x \cdot w + b, \qquad a = \phi(z).$$
 #
 # The first artificial neurons used a hard threshold, the **step function**
 #
-# $$f(z) = \operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0, \end{cases}$$
+# $$\phi(z) = \operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0, \end{cases}$$
 #
 # so the neuron answers yes or no. Later neurons use smooth activations such as the logistic
 # **sigmoid** $\sigma(z) = 1 / (1 + e^{-z})$, a soft step whose output can be read as a
@@ -77,7 +259,7 @@ print("sigmoid     ", neuron(x, w, b, nn101.functional.sigmoid).round(3))
 # source, printed from the library):
 
 # %%
-print(inspect.getsource(nn101.functional.sigmoid))
+show(nn101.functional.sigmoid)
 
 # %% [markdown]
 # ## The geometry of one neuron
@@ -88,38 +270,118 @@ print(inspect.getsource(nn101.functional.sigmoid))
 # the origin is $|b| / \lVert w \rVert$. So a single neuron splits its input space into two
 # half-spaces; it can only separate classes that a straight cut separates. Such data is called
 # **linearly separable**.
-#
+
+# %% [markdown]
 # ## A short history
 #
-# * **1943**: Warren McCulloch and Walter Pitts describe the neuron as a threshold logic unit
-#   and show that networks of them can compute any logical function. The weights are set by
-#   hand.
-# * **1958**: Frank Rosenblatt's **perceptron** *learns* its weights from examples, with the
-#   rule below, and is built as a machine that learns to tell simple shapes apart.
-# * **1969**: Marvin Minsky and Seymour Papert's book *Perceptrons* proves what single-layer
-#   perceptrons cannot do, the XOR function among them. Enthusiasm and funding fade.
-# * **1970s-1986**: reverse-mode differentiation (Seppo Linnainmaa, 1970), its use for networks
-#   (Paul Werbos, 1974), and the 1986 paper by David Rumelhart, Geoffrey Hinton and Ronald
-#   Williams make **backpropagation** the standard way to train networks with hidden layers
-#   (chapter 8).
-# * **1989-1998**: Yann LeCun's convolutional networks read handwritten digits on cheques;
-#   Sepp Hochreiter and Jürgen Schmidhuber's LSTM (1997) learns from long sequences.
-# * **2006-2012, the deep learning revival**: layer-wise pre-training makes deep networks
-#   trainable; then in 2012 AlexNet, a convolutional network trained on GPUs with ReLU and
-#   dropout (chapters 10 and 13), wins the ImageNet competition by a wide margin. Large labeled
-#   datasets, fast parallel hardware and a handful of training tricks turn out to be what was
-#   missing.
-# * **2015 onwards**: residual networks over a hundred layers deep, attention and the
-#   Transformer (2017), and the large language models built from them.
+# The idea of computing with networks of simple units is older than the digital computer's
+# first programs, and its history is one of enthusiasm, disappointment and return.
 #
-# ## Where networks are used
+# * **1943, the logical neuron.** Warren McCulloch, a neurophysiologist, and Walter Pitts, a
+#   logician, describe the neuron as a threshold unit on binary inputs and show that networks
+#   of such units can compute any logical function. The weights are set by hand; nothing learns.
+# * **1949, a learning rule for synapses.** Donald Hebb's book *The Organization of Behavior*
+#   proposes that connections strengthen when the cells they join are active together.
+# * **1958, the perceptron.** Frank Rosenblatt's perceptron *learns* its weights from examples,
+#   with the rule later in this chapter, and is built in hardware (the Mark I Perceptron, with
+#   a camera of 400 photocells) to recognize simple shapes. Bernard Widrow and Ted Hoff's
+#   ADALINE (1960) learns by gradient descent on a squared error (chapter 4's loss).
+# * **1969, the limits.** Marvin Minsky and Seymour Papert's book *Perceptrons* proves what a
+#   single layer of threshold units cannot compute, XOR and connectedness among them. Nobody
+#   knows how to train more layers; interest and funding move elsewhere for more than a decade.
+# * **1970-1986, backpropagation.** Reverse-mode differentiation (Seppo Linnainmaa, 1970), its
+#   application to networks (Paul Werbos, 1974) and the 1986 paper by David Rumelhart,
+#   Geoffrey Hinton and Ronald Williams make **backpropagation** the way to train hidden layers
+#   (chapter 8). Hopfield's networks (1982) and Fukushima's neocognitron (1980) belong to the
+#   same revival.
+# * **1989-1998, convolutional networks.** Yann LeCun and colleagues train a convolutional
+#   network with backpropagation to read handwritten zip codes (1989); its descendant LeNet-5
+#   (1998) reads cheques in banks, and the paper introduces the MNIST digits of chapter 17.
+# * **1997, memory.** Sepp Hochreiter and Jürgen Schmidhuber's **LSTM** learns from long
+#   sequences by protecting its gradients from vanishing (chapter 12 shows the problem).
+# * **2006-2012, deep learning.** Layer-wise pre-training makes deep networks trainable
+#   (Hinton and colleagues, 2006); then in 2012 **AlexNet**, a convolutional network trained on
+#   two GPUs with ReLU and dropout (chapters 10 and 13), cuts the error of the ImageNet
+#   competition from about 26% to 15%. Large labelled datasets, fast parallel hardware and a
+#   handful of training tricks turn out to be what was missing.
+# * **2014-2017, attention.** Attention lets a translation network look back at any input word
+#   (Bahdanau, Cho and Bengio, 2014); residual networks train 152 layers (He et al., 2015);
+#   AlphaGo beats a world champion at Go (2016); the **Transformer** ("Attention is all you
+#   need", Vaswani et al., 2017) drops recurrence for attention alone.
+# * **2018 onwards, scale.** Transformers pre-trained on huge text collections (BERT and GPT,
+#   2018; GPT-3, 2020), AlphaFold's protein structures (2020), image generation by diffusion
+#   models (2020-2022) and conversational language models (ChatGPT, 2022) bring neural networks
+#   into everyday use.
+
+# %%
+events = [  # (year, what, height of the label, which side of the stem the label sits)
+    (1943, "McCulloch-Pitts neuron", 1.2, "center"),
+    (1949, "Hebb's rule", 2.4, "center"),
+    (1958, "perceptron", 3.6, "center"),
+    (1960, "ADALINE", -1.2, "center"),
+    (1969, "Minsky-Papert, Perceptrons", -2.4, "center"),
+    (1974, "Werbos: backprop for networks", -3.6, "center"),
+    (1982, "Hopfield network", 1.2, "center"),
+    (1986, "backpropagation (Rumelhart et al.)", 2.4, "center"),
+    (1989, "convolutional net reads zip codes", 3.6, "center"),
+    (1997, "LSTM", -1.2, "center"),
+    (1998, "LeNet-5, MNIST", -2.4, "center"),
+    (2006, "deep belief nets", -3.6, "center"),
+    (2012, "AlexNet wins ImageNet", 1.2, "right"),
+    (2014, "attention for translation", 2.4, "right"),
+    (2015, "ResNet", 3.6, "right"),
+    (2016, "AlphaGo", -1.2, "right"),
+    (2017, "Transformer", -2.4, "right"),
+    (2018, "BERT, GPT", -3.6, "left"),
+    (2020, "GPT-3,\nAlphaFold 2", 1.2, "left"),
+    (2022, "ChatGPT", -1.2, "left"),
+]
+fig, ax = plt.subplots(figsize=(14, 5))
+ax.axhline(0, color="0.3", lw=1.5)
+ax.axvspan(1969, 1982, color="0.92", zorder=0)
+ax.text(1975.5, 4.5, "neural networks\nout of fashion", ha="center", fontsize=8, color="0.4")
+for year, text, level, side in events:
+    ax.plot([year, year], [0, level], color="#748ffc", lw=1)
+    ax.plot(year, 0, "o", color="#364fc7", ms=5)
+    ax.text(
+        year,
+        level + (0.15 if level > 0 else -0.15),
+        f"{year}\n{text}" if level > 0 else f"{text}\n{year}",
+        ha=side,
+        va="bottom" if level > 0 else "top",
+        fontsize=8,
+    )
+ax.set(xlim=(1938, 2027), ylim=(-5.0, 5.3), title="Eight decades of neural networks")
+ax.set_yticks([])
+for side in ("left", "right", "top"):
+    ax.spines[side].set_visible(False)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Where networks are used, then and now
 #
-# Image classification and detection (medical scans, quality control, self-driving perception),
-# speech recognition and synthesis, machine translation, text and code generation, search and
-# recommendation, protein structure prediction, weather forecasting, and game playing (Go, chess,
-# video games) by combining networks with search or reinforcement learning. In each case the
-# network is a large, differentiable function fitted to data, assembled from the pieces this
-# book builds one at a time.
+# **Then.** ADALINE-style adaptive filters were among the first learning machines to earn their
+# keep: from the 1960s on, adaptive filters of this kind cancelled echoes on telephone lines and
+# cleaned up signals in modems. In 1989 ALVINN, a small network with one hidden layer, steered
+# a van from camera images. In the 1990s convolutional networks read the amounts on bank
+# cheques and the zip codes on letters, and networks scored credit card transactions for fraud.
+# These were small networks, a few thousand to a few hundred thousand weights, each built for
+# one narrow task.
+#
+# **Now.** Image classification, detection and segmentation (medical scans, quality control in
+# factories, the perception of driver-assistance systems); speech recognition and synthesis in
+# phones; machine translation; search and recommendation; text, code and image generation;
+# protein structure prediction; weather forecasting that rivals physical simulation; and game
+# playing (Go, chess, video games) by combining networks with search or reinforcement learning.
+# The largest networks have hundreds of billions of weights and are trained once for many
+# tasks, then adapted.
+#
+# The building blocks have changed less than the scale. In each case the network is a large,
+# differentiable function fitted to data, assembled from the pieces this book builds one at a
+# time: linear layers (chapter 2), gradient descent (chapter 3), losses (chapters 4 to 7),
+# backpropagation (chapter 8), and the techniques that make deep networks train (chapters 10
+# to 16).
 #
 # ## The perceptron learning rule
 #
@@ -220,8 +482,9 @@ plt.show()
 # The fix for XOR is to stack neurons: a hidden layer of two neurons can compute OR and NAND,
 # and a third neuron can take their AND. But the step function has no useful derivative, so the
 # perceptron rule cannot tell a *hidden* neuron how to change. Smooth activations, the gradient
-# (chapter 3) and backpropagation (chapter 8) are the way out, and chapter 9 trains exactly such
-# a network on XOR.
+# (chapter 3) and backpropagation (chapter 8) are the way out. Chapter 9 sets the weights of
+# such a network for XOR by hand, then trains one-hidden-layer networks on data that no line
+# can separate.
 #
 # ## PyTorch cross-check
 #
@@ -244,14 +507,90 @@ assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
 assert np.array_equal(step(x_check @ w_sep + b_sep), (theirs >= 0.5).astype(float))
 
 # %% [markdown]
+# ## Summary
+#
+# * An artificial neuron computes a weighted sum of its inputs plus a bias, $z = x \cdot w + b$,
+#   and passes it through an activation, $a = \phi(z)$. It keeps three ideas from biological
+#   neurons: weighted inputs, summation, a threshold.
+# * A single neuron separates its input space with a hyperplane perpendicular to $w$, so it can
+#   only classify linearly separable data.
+# * Rosenblatt's perceptron rule learns such a neuron from examples and provably converges on
+#   separable data; on XOR it never settles.
+# * Stacking neurons solves XOR, but training hidden neurons needs smooth activations, gradients
+#   and backpropagation: the subject of the chapters that follow.
+#
 # ## Exercises
 #
-# 1. Find weights and a bias for a step neuron that computes OR, and for one that computes
-#    NAND. Check them with `neuron(x, w, b, step)`.
-# 2. Build XOR from three step neurons: a hidden layer computing OR and NAND, and an output
-#    neuron computing the AND of the two. Why can't the perceptron rule find these weights by
-#    itself?
-# 3. Move the two clouds closer together (e.g. centres $(-0.3, -0.3)$ and $(0.5, 0.4)$) so that
-#    they overlap. What happens to the mistakes per epoch, and to the line after each epoch?
-# 4. Show that scaling $w$ and $b$ by any $c > 0$ leaves the step neuron's decisions unchanged.
-#    What does this mean for the learning rate of the perceptron rule started from zero?
+# **Exercise 1.** Find weights and a bias for a step neuron that computes OR, and for one that
+# computes NAND. Check them with `neuron(x, w, b, step)`. *Hint:* OR fires when the sum of the
+# inputs reaches 1; NAND is AND with every sign flipped.
+#
+# <details><summary>Solution</summary>
+#
+# OR: $w = (1, 1)$, $b = -0.5$. NAND: $w = (-1, -1)$, $b = 1.5$. Any positive multiple of either
+# works too (exercise 4). The cell after exercise 2 checks both.
+#
+# </details>
+#
+# **Exercise 2.** Build XOR from three step neurons: a hidden layer computing OR and NAND, and an
+# output neuron computing the AND of the two. Why can't the perceptron rule find these weights
+# by itself? *Hint:* what target would the rule need for a hidden neuron?
+#
+# <details><summary>Solution</summary>
+#
+# XOR is "at least one, but not both": $\text{AND}(\text{OR}(x), \text{NAND}(x))$, checked in
+# the cell below. The perceptron rule updates a neuron by comparing its output with a target;
+# the data give targets only for the output neuron, and nothing says what a hidden neuron
+# should have answered. Gradients through smooth activations (chapters 3 and 8) answer that
+# question.
+#
+# </details>
+
+# %%
+# Solutions to exercises 1 and 2
+w_or, b_or = np.array([1.0, 1.0]), -0.5
+w_nand, b_nand = np.array([-1.0, -1.0]), 1.5
+assert np.array_equal(neuron(x, w_or, b_or, step), [0, 1, 1, 1])
+assert np.array_equal(neuron(x, w_nand, b_nand, step), [1, 1, 1, 0])
+hidden = np.stack([neuron(x, w_or, b_or, step), neuron(x, w_nand, b_nand, step)], axis=1)
+xor_output = neuron(hidden, np.array([1.0, 1.0]), -1.5, step)  # AND of the two
+print("XOR from three neurons:", xor_output)
+assert np.array_equal(xor_output, y_xor)
+
+# %% [markdown]
+# **Exercise 3.** Move the two clouds closer together (e.g. centres $(-0.3, -0.3)$ and
+# $(0.5, 0.4)$) so that they overlap. What happens to the mistakes per epoch, and to the line
+# after each epoch?
+#
+# <details><summary>Solution</summary>
+#
+# The mistakes never reach zero: every epoch some points on the wrong side of any line trigger
+# updates, and the line keeps jumping between positions instead of settling. The rule has no
+# notion of "the best line so far"; logistic regression (chapter 6) replaces the yes/no
+# mistake with a smooth loss that has a best line.
+#
+# </details>
+#
+# **Exercise 4.** Show that scaling $w$ and $b$ by any $c > 0$ leaves the step neuron's
+# decisions unchanged. What does this mean for the learning rate of the perceptron rule started
+# from zero?
+#
+# <details><summary>Solution</summary>
+#
+# $\operatorname{step}(c(x \cdot w + b)) = \operatorname{step}(x \cdot w + b)$ for $c > 0$,
+# since multiplying by a positive number does not change a sign. Started from $w = 0, b = 0$,
+# every update is $\eta$ times a vector that does not depend on $\eta$, so the weights after any
+# sequence of updates are $\eta$ times those for $\eta = 1$: the decisions, and so the whole
+# run, do not depend on $\eta$ at all.
+#
+# </details>
+#
+# ## Further reading
+#
+# * W. S. McCulloch and W. Pitts, "A logical calculus of the ideas immanent in nervous
+#   activity", *Bulletin of Mathematical Biophysics* 5 (1943).
+# * F. Rosenblatt, "The perceptron: a probabilistic model for information storage and
+#   organization in the brain", *Psychological Review* 65 (1958).
+# * M. Minsky and S. Papert, *Perceptrons* (1969; expanded edition 1988).
+# * Y. LeCun, Y. Bengio and G. Hinton, "Deep learning", *Nature* 521 (2015): the field's state
+#   after the 2012 revival, by three of its pioneers.
