@@ -11,16 +11,21 @@ from nn101.registry import register_layer
 
 # -- layers (src/nn101/layers/) ---------------------------------------------------------------
 from nn101.layers import (
+    AvgPool2d,
     BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
     Dense,
     Dropout,
     Embedding,
     Flatten,
+    GlobalAvgPool2d,
     GRU,
     Identity,
     LayerNorm,
     LeakyReLU,
     LSTM,
+    MaxPool2d,
     RNN,
     ReLU,
     Sigmoid,

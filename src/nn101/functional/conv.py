@@ -1,0 +1,251 @@
+"""Convolution and pooling as pure functions on channels-last images (N, H, W, C).
+
+The layers (``nn101.layers.conv``, ``nn101.layers.pooling``) take and return images (N, C, H, W)
+as everywhere in nn101, but keep them *channels-last in memory*: a layer's output is the view
+``y_nhwc.transpose(0, 3, 1, 2)`` of a contiguous (N, H, W, C) array (PyTorch calls this the
+``channels_last`` memory format). The functions here work on that (N, H, W, C) array, where one
+pixel's channels are contiguous, so that:
+
+* im2col is one copy with long contiguous runs (kw·C floats for stride 1), and the convolution
+  is then ONE matrix product, (N·Ho·Wo, kh·kw·C) @ (kh·kw·C, C_out) -> (N·Ho·Wo, C_out), whose
+  result already is the next layer's channels-last input;
+* col2im is a loop over the kh·kw kernel offsets, each one strided ``+=`` of a whole slice;
+* pooling is a loop over the window offsets, each one elementwise operation on a whole slice.
+
+Geometry, for one spatial axis: input size n, padding p_lo + p_hi, kernel k, stride s,
+dilation d. The kernel spans d·(k - 1) + 1 pixels, and the output has
+n_out = ⌊(n + p_lo + p_hi - d·(k - 1) - 1) / s⌋ + 1 positions; output position o reads the
+padded input at o·s + i·d for kernel offsets i = 0 .. k - 1.
+
+Source: Chellapilla, Puri & Simard 2006, "High performance convolutional neural networks for
+document processing" (unrolling convolutions into a matrix product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = [
+    "pair",
+    "output_size",
+    "same_padding",
+    "to_nhwc",
+    "from_nhwc",
+    "pad",
+    "im2col",
+    "col2im",
+    "window_slices",
+    "max_pool_forward",
+    "max_pool_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "weight_from_torch",
+    "weight_to_torch",
+]
+
+Pair = tuple[int, int]
+Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
+
+
+def pair(value: Any, name: str, *, minimum: int = 1) -> Pair:
+    """An int or a pair of ints (each >= ``minimum``) as a pair: 3 -> (3, 3)."""
+    values = value if isinstance(value, tuple | list) else (value, value)
+    if len(values) != 2 or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= minimum for v in values
+    ):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int = 1) -> int:
+    """n_out = ⌊(n + p - d·(k - 1) - 1) / s⌋ + 1 (may be <= 0 when the kernel does not fit)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def same_padding(kernel: Pair, dilation: Pair) -> Padding:
+    """Padding that keeps the size at stride 1: d·(k - 1) pixels in all, the odd one at the end
+    (bottom / right), as PyTorch's ``padding="same"``."""
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+    return (totals[0] // 2, totals[0] - totals[0] // 2), (
+        totals[1] // 2,
+        totals[1] - totals[1] // 2,
+    )
+
+
+def to_nhwc(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N, H, W, C), a view (contiguous when x is channels-last in memory)."""
+    return x.transpose(0, 2, 3, 1)
+
+
+def from_nhwc(y: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) -> (N, C, H, W), a view: the layers' outputs are these views."""
+    return y.transpose(0, 3, 1, 2)
+
+
+def pad(x: np.ndarray, padding: Padding, value: float = 0.0, dtype: Any = None) -> np.ndarray:
+    """A new contiguous (N, H + top + bottom, W + left + right, C) array: x framed by ``value``.
+
+    Without padding it is x itself when x is already contiguous in ``dtype`` (no copy).
+    """
+    (top, bottom), (left, right) = padding
+    dtype = x.dtype if dtype is None else dtype
+    if top == bottom == left == right == 0:
+        return np.ascontiguousarray(x, dtype=dtype)
+    N, H, W, C = x.shape
+    xp = np.empty((N, H + top + bottom, W + left + right, C), dtype=dtype)
+    xp[:, :top] = value
+    xp[:, top + H :] = value
+    xp[:, top : top + H, :left] = value
+    xp[:, top : top + H, left + W :] = value
+    xp[:, top : top + H, left : left + W] = x  # the one copy (and cast) of x
+    return xp
+
+
+def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> np.ndarray:
+    """The patch matrix of a padded channels-last image: row (n, ho, wo) holds the kh·kw·C
+    inputs that output position (ho, wo) of image n sees, ordered (i, j, c).
+
+    A strided view of ``xp`` (no copy) whose reshape is the only copy.
+    Shapes: xp (N, Hp, Wp, C) -> (N·Ho·Wo, kh·kw·C).
+    With one input channel the rows would be only kw floats long, so the copy is made in the
+    transposed order, whose runs are image rows (Wo floats), and returned as a transposed view:
+    matrix products take either order without a copy.
+    """
+    N, _, _, C = xp.shape
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out
+    s0, s1, s2, s3 = xp.strides
+    windows = as_strided(
+        xp,
+        shape=(N, Ho, Wo, kh, kw, C),
+        strides=(s0, sh * s1, sw * s2, dh * s1, dw * s2, s3),
+        writeable=False,
+    )
+    if C == 1:  # (kh, kw, C, N, Ho, Wo) copy, seen as (N·Ho·Wo, kh·kw·C)
+        return windows.transpose(3, 4, 5, 0, 1, 2).reshape(kh * kw * C, N * Ho * Wo).T
+    return windows.reshape(N * Ho * Wo, kh * kw * C)  # the copy
+
+
+def window_slices(
+    kernel: Pair, stride: Pair, dilation: Pair, out: Pair
+) -> Iterator[tuple[int, tuple[slice, slice, slice]]]:
+    """For each kernel offset (i, j), in row-major order: its index i·kw + j and the slice of
+    the padded (N, Hp, Wp, C) image that it reads for all output positions at once."""
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
+        for j in range(kw):
+            yield i * kw + j, (slice(None), rows, slice(j * dw, j * dw + sw * (Wo - 1) + 1, sw))
+
+
+def col2im(
+    cols: np.ndarray,
+    padded_shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out: Pair,
+) -> np.ndarray:
+    """The adjoint of im2col: add every patch-matrix entry back onto the pixel it came from.
+
+    One strided ``+=`` of a whole (N, Ho, Wo, C) slice per kernel offset: kh·kw of them.
+    Shapes: cols (N·Ho·Wo, kh·kw·C) -> (N, Hp, Wp, C).
+    """
+    N, _, _, C = padded_shape
+    (kh, kw), (Ho, Wo) = kernel, out
+    patches = cols.reshape(N, Ho, Wo, kh * kw, C)  # (N·Ho·Wo, kh·kw·C) -> (N, Ho, Wo, kh·kw, C)
+    dxp = np.zeros(padded_shape, dtype=cols.dtype)
+    for k, window in window_slices(kernel, stride, dilation, out):
+        dxp[window] += patches[:, :, :, k]
+    return dxp
+
+
+def max_pool_forward(
+    xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair, *, argmax: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """y = the maximum of each window and, if ``argmax``, the offset index i·kw + j of its
+    first maximum in row-major order (PyTorch's choice among ties; uint8, kh·kw <= 256).
+
+    Shapes: xp (N, Hp, Wp, C) -> y (N, Ho, Wo, C), argmax (N, Ho, Wo, C).
+    """
+    N, Hp, Wp, C = xp.shape
+    (kh, kw), (Ho, Wo) = kernel, out
+    if not argmax and kernel == stride and (Hp, Wp) == (Ho * kh, Wo * kw):
+        return xp.reshape(N, Ho, kh, Wo, kw, C).max(axis=(2, 4)), None  # windows tile x
+    slices = window_slices(kernel, stride, (1, 1), out)
+    _, first = next(slices)
+    y = xp[first].copy()
+    index = np.zeros(y.shape, dtype=np.uint8) if argmax else None
+    for k, window in slices:
+        candidate = xp[window]
+        if index is None:
+            np.maximum(y, candidate, out=y)
+            continue
+        greater = candidate > y  # strictly: the first maximum wins ties
+        np.copyto(y, candidate, where=greater)
+        np.copyto(index, k, where=greater)
+    return y, index
+
+
+def max_pool_backward(
+    grad_output: np.ndarray,
+    argmax: np.ndarray,
+    padded_shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+) -> np.ndarray:
+    """dL/dx: each window's gradient goes to its (first) maximum, the others get 0.
+
+    Shapes: grad_output, argmax (N, Ho, Wo, C) -> (N, Hp, Wp, C).
+    """
+    out = grad_output.shape[1:3]
+    dxp = np.zeros(padded_shape, dtype=grad_output.dtype)
+    overlapping = any(s < k for s, k in zip(stride, kernel, strict=True))
+    for k, window in window_slices(kernel, stride, (1, 1), out):
+        routed = np.where(argmax == k, grad_output, 0)
+        if overlapping:
+            dxp[window] += routed
+        else:
+            dxp[window] = routed
+    return dxp
+
+
+def avg_pool_forward(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
+    """y = the mean of each window, padding included (PyTorch's count_include_pad=True).
+
+    Shapes: xp (N, Hp, Wp, C) -> y (N, Ho, Wo, C).
+    """
+    slices = window_slices(kernel, stride, (1, 1), out)
+    _, first = next(slices)
+    y = xp[first].copy()
+    for _, window in slices:
+        y += xp[window]
+    y *= xp.dtype.type(1.0 / (kernel[0] * kernel[1]))
+    return y
+
+
+def avg_pool_backward(
+    grad_output: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair
+) -> np.ndarray:
+    """dL/dx: each window spreads g / (kh·kw) evenly over its pixels.
+
+    Shapes: grad_output (N, Ho, Wo, C) -> (N, Hp, Wp, C).
+    """
+    share = grad_output * grad_output.dtype.type(1.0 / (kernel[0] * kernel[1]))
+    dxp = np.zeros(padded_shape, dtype=grad_output.dtype)
+    for _, window in window_slices(kernel, stride, (1, 1), grad_output.shape[1:3]):
+        dxp[window] += share
+    return dxp
+
+
+def weight_from_torch(weight: Any) -> np.ndarray:
+    """PyTorch's Conv2d weight (out, in, kh, kw) -> nn101's (kh, kw, in, out), contiguous."""
+    return np.ascontiguousarray(np.asarray(weight).transpose(2, 3, 1, 0))
+
+
+def weight_to_torch(weight: np.ndarray) -> np.ndarray:
+    """nn101's Conv2d weight (kh, kw, in, out) -> PyTorch's (out, in, kh, kw), contiguous."""
+    return np.ascontiguousarray(np.asarray(weight).transpose(3, 2, 0, 1))
