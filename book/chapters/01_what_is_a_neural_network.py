@@ -199,7 +199,7 @@ right.set(
 )
 plt.tight_layout()
 plt.show()
-print(f"silent below a drive of {drives[np.argmax(rates > 0)]:.0f} mV; "
+print(f"first spikes at a drive of {drives[np.argmax(rates > 0)]:.0f} mV (of those tried); "
       f"{rates[-1]} spikes per second at {drives[-1]:.0f} mV (the refractory period caps it)")
 assert rates[0] == 0 and np.all(np.diff(rates) >= 0) and rates[-1] < 1000 / 2.0
 

@@ -10,13 +10,23 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=6)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## The data
@@ -43,7 +53,7 @@ print(f"N = {N}; true slope {w_true[0, 0]:.4f}, true intercept {b_true[0] - 2 * 
 # error, the **residual**, is $r_i = \hat y_i - y_i$. We measure the fit by the **mean squared
 # error**
 #
-# $$L(w, b) = \frac{1}{N} \sum_{i=1}^{N} r_i^2 = \frac{1}{N} \sum_{i=1}^{N} (w x_i + b - y_i)^2 .$$
+# $$\mathcal{L}(w, b) = \frac{1}{N} \sum_{i=1}^{N} r_i^2 = \frac{1}{N} \sum_{i=1}^{N} (w x_i + b - y_i)^2 .$$
 #
 # Squaring makes every error count as positive, punishes large errors more than small ones, and
 # gives a smooth function of the parameters. (It is also the right loss when the noise is
@@ -53,11 +63,11 @@ print(f"N = {N}; true slope {w_true[0, 0]:.4f}, true intercept {b_true[0] - 2 * 
 # chain rule gives $\partial r_i^2/\partial w = 2 r_i \cdot \partial r_i / \partial w = 2 r_i x_i$
 # and $\partial r_i^2/\partial b = 2 r_i \cdot 1$. Averaging,
 #
-# $$\frac{\partial L}{\partial w} = \frac{2}{N} \sum_{i=1}^{N} r_i\, x_i, \qquad
-#   \frac{\partial L}{\partial b} = \frac{2}{N} \sum_{i=1}^{N} r_i .$$
+# $$\frac{\partial \mathcal{L}}{\partial w} = \frac{2}{N} \sum_{i=1}^{N} r_i\, x_i, \qquad
+#   \frac{\partial \mathcal{L}}{\partial b} = \frac{2}{N} \sum_{i=1}^{N} r_i .$$
 #
 # Read them aloud: if the line is too high where $x$ is large ($r_i > 0$ with $x_i > 0$),
-# $\partial L / \partial w > 0$ and descent lowers the slope; if the line is too high on average,
+# $\partial \mathcal{L} / \partial w > 0$ and descent lowers the slope; if the line is too high on average,
 # it lowers the intercept.
 
 
@@ -91,15 +101,15 @@ print(
 # %% [markdown]
 # ## The closed-form answer: least squares
 #
-# $L$ is a quadratic function of $(w, b)$ that opens upwards, so its minimum is where both partial
+# $\mathcal{L}$ is a quadratic function of $(w, b)$ that opens upwards, so its minimum is where both partial
 # derivatives vanish. Write $\bar x = \frac1N \sum_i x_i$ and $\bar y = \frac1N \sum_i y_i$.
 #
-# From $\partial L / \partial b = 0$: $\;\sum_i (w x_i + b - y_i) = 0$, so $N w \bar x + N b - N \bar y = 0$ and
+# From $\partial \mathcal{L} / \partial b = 0$: $\;\sum_i (w x_i + b - y_i) = 0$, so $N w \bar x + N b - N \bar y = 0$ and
 #
 # $$b^\star = \bar y - w^\star \bar x :$$
 #
 # the best line passes through the centre of mass $(\bar x, \bar y)$ of the data. Substituting
-# this $b$ into $\partial L / \partial w = 0$:
+# this $b$ into $\partial \mathcal{L} / \partial w = 0$:
 #
 # $$\sum_i \big(w (x_i - \bar x) - (y_i - \bar y)\big)\, x_i = 0
 #   \quad\Longrightarrow\quad
@@ -123,25 +133,25 @@ print(f"descent - closed form:            dw = {w_gd - w_star:.1e}, db = {b_gd -
 # ## How fast, and how large a step?
 #
 # Chapter 3 showed that on a quadratic bowl the learning rate is limited by the largest
-# curvature. The curvatures of $L$ are the eigenvalues of its matrix of second derivatives, the
+# curvature. The curvatures of $\mathcal{L}$ are the eigenvalues of its matrix of second derivatives, the
 # **Hessian**:
 #
-# $$H = \begin{bmatrix} \partial^2 L/\partial w^2 & \partial^2 L/\partial w\,\partial b \\
-#                        \partial^2 L/\partial b\,\partial w & \partial^2 L/\partial b^2 \end{bmatrix}
+# $$\nabla^2 \mathcal{L} = \begin{bmatrix} \partial^2 \mathcal{L}/\partial w^2 & \partial^2 \mathcal{L}/\partial w\,\partial b \\
+#                        \partial^2 \mathcal{L}/\partial b\,\partial w & \partial^2 \mathcal{L}/\partial b^2 \end{bmatrix}
 #     = \frac{2}{N} \begin{bmatrix} \sum_i x_i^2 & \sum_i x_i \\ \sum_i x_i & N \end{bmatrix}.$$
 #
-# Descent converges when $\eta < 2 / \lambda_{\max}(H)$ and needs on the order of
-# $\kappa = \lambda_{\max} / \lambda_{\min}$ steps. Because our inputs are not centred, the
+# Call them $\omega_{\min} \le \omega_{\max}$. Descent converges when $\eta < 2 / \omega_{\max}$ and
+# needs on the order of $\kappa = \omega_{\max} / \omega_{\min}$ steps. Because our inputs are not centred, the
 # off-diagonal term $\frac{2}{N}\sum_i x_i$ is large, $w$ and $b$ are coupled, and the bowl is a
 # tilted, stretched ellipse: changing the slope pivots the line around $x = 0$, far from the
 # data, so the intercept has to compensate. (Chapter 5 removes this by centring and scaling.)
 
 # %%
-H = 2 / N * np.array([[np.sum(x**2), np.sum(x)], [np.sum(x), N]])
-eigenvalues = np.linalg.eigvalsh(H)
+hessian = 2 / N * np.array([[np.sum(x**2), np.sum(x)], [np.sum(x), N]])
+eigenvalues = np.linalg.eigvalsh(hessian)
 print("Hessian eigenvalues:", eigenvalues.round(3))
 print(
-    f"largest stable learning rate 2/λmax = {2 / eigenvalues[-1]:.3f}, "
+    f"largest stable learning rate 2/ω_max = {2 / eigenvalues[-1]:.3f}, "
     f"condition number κ = {eigenvalues[-1] / eigenvalues[0]:.1f}"
 )
 
@@ -149,9 +159,9 @@ print(
 # ## Experiment: descent against the exact answer
 #
 # Left: the data and the line after 0, 3, 10 and 300 descent steps, which
-# ends on top of the least-squares line. Middle: the path of $(w, b)$ over the contours of $L$,
+# ends on top of the least-squares line. Middle: the path of $(w, b)$ over the contours of $\mathcal{L}$,
 # moving quickly down the steep walls and then slowly along the tilted valley. Right: the
-# distance to the optimum, $L(w_t, b_t) - L(w^\star, b^\star)$, falling by a constant factor per step
+# distance to the optimum, $\mathcal{L}(w_t, b_t) - \mathcal{L}(w^\star, b^\star)$, falling by a constant factor per step
 # once the valley is reached, the **linear convergence** the Hessian analysis predicts.
 
 # %%
@@ -196,12 +206,13 @@ plt.show()
 # ## The same model in nn101
 #
 # The line is a `Dense(1, 1)` layer and the loss is `MeanSquaredError`, whose `forward` returns
-# $L$ and whose `backward` returns $\partial L / \partial \hat y_i = 2 r_i / N$. The Dense layer's
-# `backward` applies the chain rule once more to get $\partial L / \partial w$ and
-# $\partial L / \partial b$, which are the sums we derived by hand. Here is the loss:
+# $\mathcal{L}$ and whose `backward` returns $\partial \mathcal{L} / \partial \hat y_i = 2 r_i / N$. The Dense layer's
+# `backward` applies the chain rule once more to get $\partial \mathcal{L} / \partial w$ and
+# $\partial \mathcal{L} / \partial b$, which are the sums we derived by hand. Here is the loss:
 
 # %%
-print(inspect.getsource(nn101.MeanSquaredError))
+show(nn101.MeanSquaredError.forward)
+show(nn101.MeanSquaredError.backward)
 
 # %% [markdown]
 # The training loop is six lines, the same six lines that train every network in this book:
@@ -257,15 +268,96 @@ print("torch.linalg.lstsq:", solution, " ours:", np.array([w_star, b_star]))
 assert np.allclose(solution, [w_star, b_star], rtol=1e-10, atol=1e-12)
 
 # %% [markdown]
+# ## Summary
+#
+# * Simple linear regression fits $\hat y = wx + b$ by minimizing the mean squared error
+#   $\mathcal{L}(w, b) = \frac1N \sum_i r_i^2$, whose gradient is
+#   $\frac2N (\sum_i r_i x_i, \sum_i r_i)$.
+# * Setting the gradient to zero gives the least-squares line: it passes through
+#   $(\bar x, \bar y)$ and its slope is the covariance of $x$ and $y$ over the variance of $x$.
+# * Gradient descent reaches the same line. Its speed is set by the Hessian's eigenvalues: the
+#   rate must stay below $2/\omega_{\max}$, and uncentred inputs couple $w$ and $b$ into a
+#   stretched, tilted valley.
+# * In nn101 the model is `Dense(1, 1)`, the loss `MeanSquaredError`, and training is six
+#   lines; PyTorch agrees on gradients and on the least-squares solution.
+#
 # ## Exercises
 #
-# 1. Run descent with learning rates just below and just above $2 / \lambda_{\max}$. What happens
-#    to the path in the $(w, b)$ plane?
-# 2. Centre the inputs ($x \to x - \bar x$) and fit again. Recompute the Hessian: what happened to
-#    the off-diagonal entries, and to the number of steps needed? How do you recover the line in
-#    the original units?
-# 3. Replace the squared error by the absolute error $\frac1N \sum_i |r_i|$. Derive its (sub)gradient,
-#    fit the line by descent, and add a few outliers to the data. Which loss is pulled further by
-#    the outliers, and why?
-# 4. Show that the residuals of the least-squares line sum to zero and are uncorrelated with $x$
-#    ($\sum_i r_i x_i = 0$). Which of the two gradient equations does each statement come from?
+# **Exercise 1.** Run descent with learning rates just below and just above
+# $2 / \omega_{\max}$. What happens to the path in the $(w, b)$ plane?
+#
+# <details><summary>Solution</summary>
+#
+# Just below, the path zig-zags across the valley along the steep eigenvector, with
+# oscillations that shrink slowly, while it creeps along the valley. Just above, the zig-zag
+# grows by the factor $|1 - \eta\,\omega_{\max}| > 1$ per step and the path leaves the plot: the
+# loss explodes. The cell below checks both sides.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+limit = 2 / eigenvalues[-1]
+below = fit_by_descent(learning_rate=0.95 * limit, steps=2000)[-1]
+above = fit_by_descent(learning_rate=1.05 * limit, steps=200)[-1]
+print(f"0.95 x limit ends at loss {loss(*below):.4f}; 1.05 x limit at loss {loss(*above):.3g}")
+assert np.allclose(below, [w_star, b_star], atol=1e-6)
+assert loss(*above) > 1e6
+
+# %% [markdown]
+# **Exercise 2.** Centre the inputs ($x \to x - \bar x$) and fit again. Recompute the Hessian:
+# what happened to the off-diagonal entries, and to the number of steps needed? How do you
+# recover the line in the original units?
+#
+# <details><summary>Solution</summary>
+#
+# The off-diagonal entries are $\frac2N \sum_i (x_i - \bar x) = 0$: the Hessian is diagonal,
+# $w$ and $b$ no longer interact, and with $\eta$ near $1/\omega_{\max}$ descent converges in a
+# few dozen steps instead of hundreds. The fitted line $\hat y = w'(x - \bar x) + b'$ is, in
+# original units, slope $w = w'$ and intercept $b = b' - w' \bar x$.
+#
+# </details>
+#
+# **Exercise 3.** Replace the squared error by the absolute error $\frac1N \sum_i |r_i|$.
+# Derive its (sub)gradient, fit the line by descent, and add a few outliers to the data. Which
+# loss is pulled further by the outliers, and why?
+#
+# <details><summary>Solution</summary>
+#
+# $\partial / \partial w = \frac1N \sum_i \operatorname{sign}(r_i)\, x_i$ and
+# $\partial / \partial b = \frac1N \sum_i \operatorname{sign}(r_i)$. Every point pulls with the
+# same force whatever its distance, so a few outliers barely move the absolute-error line (it
+# is a median-like fit); the squared error's pull grows with the residual, so outliers drag its
+# line towards them. With a fixed learning rate the absolute-error descent ends up oscillating
+# around the minimum, because its gradient does not shrink near it.
+#
+# </details>
+#
+# **Exercise 4.** Show that the residuals of the least-squares line sum to zero and are
+# uncorrelated with $x$ ($\sum_i r_i x_i = 0$). Which of the two gradient equations does each
+# statement come from?
+#
+# <details><summary>Solution</summary>
+#
+# $\partial \mathcal{L} / \partial b = \frac2N \sum_i r_i = 0$ at the optimum gives the first,
+# $\partial \mathcal{L} / \partial w = \frac2N \sum_i r_i x_i = 0$ the second. Together they say
+# $\sum_i r_i (x_i - \bar x) = 0$: the residuals have zero covariance with the input. Checked
+# below.
+#
+# </details>
+
+# %%
+# Solution to exercise 4
+residuals = w_star * x + b_star - y
+assert abs(residuals.sum()) < 1e-10 and abs(np.sum(residuals * x)) < 1e-10
+print(f"sum of residuals {residuals.sum():.1e}, sum of residuals times x {np.sum(residuals * x):.1e}")
+
+# %% [markdown]
+# ## Further reading
+#
+# * T. Hastie, R. Tibshirani and J. Friedman, *The Elements of Statistical Learning* (2nd ed.,
+#   2009), section 3.2: least squares, its geometry and its statistics.
+# * G. James, D. Witten, T. Hastie and R. Tibshirani, *An Introduction to Statistical Learning*
+#   (2nd ed., 2021), chapter 3: simple and multiple linear regression, gently.
+# * A. M. Legendre, *Nouvelles méthodes pour la détermination des orbites des comètes* (1805):
+#   the first publication of the method of least squares.
