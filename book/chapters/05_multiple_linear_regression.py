@@ -11,13 +11,23 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=5)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## The data: four features on four scales
@@ -54,19 +64,19 @@ for name, column in zip(features, X.T, strict=True):
 #
 # and the mean squared error with residuals $r = \hat y - y$ is
 #
-# $$L(w, b) = \frac{1}{N} \sum_{i=1}^{N} r_i^2 = \frac1N\, r \cdot r,
+# $$\mathcal{L}(w, b) = \frac{1}{N} \sum_{i=1}^{N} r_i^2 = \frac1N\, r \cdot r,
 #   \qquad r_i = \sum_{j=1}^{D} X_{ij} w_j + b - y_i.$$
 #
 # Differentiate with respect to one weight $w_j$. Only the term $X_{ij} w_j$ of $r_i$ depends on
 # it, so $\partial r_i / \partial w_j = X_{ij}$ and, by the chain rule,
 #
-# $$\frac{\partial L}{\partial w_j} = \frac{2}{N} \sum_{i=1}^{N} r_i\, X_{ij}
+# $$\frac{\partial \mathcal{L}}{\partial w_j} = \frac{2}{N} \sum_{i=1}^{N} r_i\, X_{ij}
 #   = \frac{2}{N} \big(X^\top r\big)_j .$$
 #
 # The sum over examples $i$ for a fixed feature $j$ is entry $j$ of $X^\top r$: a matrix product.
 # The same argument with $\partial r_i / \partial b = 1$ gives the bias. Together:
 #
-# $$\nabla_w L = \frac{2}{N} X^\top r \quad (D,), \qquad \frac{\partial L}{\partial b} = \frac{2}{N} \sum_i r_i .$$
+# $$\nabla_w \mathcal{L} = \frac{2}{N} X^\top r \quad (D,), \qquad \frac{\partial \mathcal{L}}{\partial b} = \frac{2}{N} \sum_i r_i .$$
 #
 # Check the shapes: $X^\top$ is $(D, N)$, $r$ is $(N,)$, the product is $(D,)$ like $w$. With
 # $D = 1$ these are chapter 4's formulas. In code the whole gradient is two lines, whatever $N$
@@ -110,14 +120,14 @@ print(f"training MSE at the optimum: {L_star:.2f} (noise variance 400)")
 #
 # The loss is a quadratic bowl in $\theta$ whose Hessian is
 #
-# $$H = \frac{2}{N} \tilde X^\top \tilde X, \qquad H_{jk} = \frac{2}{N} \sum_i \tilde X_{ij} \tilde X_{ik} .$$
+# $$\nabla^2 \mathcal{L} = \frac{2}{N} \tilde X^\top \tilde X, \qquad (\nabla^2 \mathcal{L})_{jk} = \frac{2}{N} \sum_i \tilde X_{ij} \tilde X_{ik} .$$
 #
 # Its diagonal holds the mean squares of the features: for the area, about
 # $2 \cdot 130^2 \approx 3 \cdot 10^4$; for the bias column, 2. From chapter 3 we know what that
-# means: the learning rate must stay below $2/\lambda_{\max}$, set by the *largest* feature, while
-# progress along the flattest direction shrinks by a factor of only $1 - \eta \lambda_{\min}$ per
+# means: the learning rate must stay below $2/\omega_{\max}$, set by the *largest* feature, while
+# progress along the flattest direction shrinks by a factor of only $1 - \eta \omega_{\min}$ per
 # step. The number of steps grows with the condition number
-# $\kappa = \lambda_{\max} / \lambda_{\min}$.
+# $\kappa = \omega_{\max} / \omega_{\min}$.
 
 
 # %%
@@ -133,35 +143,35 @@ print(f"condition number κ = {raw_eigenvalues[-1] / raw_eigenvalues[0]:.3g}")
 # %% [markdown]
 # ## Feature scaling
 #
-# **Standardize** each feature with its training mean $\mu_j$ and standard deviation $\sigma_j$:
+# **Standardize** each feature with its training mean $\bar x_j$ and standard deviation $s_j$:
 #
-# $$x'_{ij} = \frac{x_{ij} - \mu_j}{\sigma_j} .$$
+# $$x'_{ij} = \frac{x_{ij} - \bar x_j}{s_j} .$$
 #
 # Every scaled column has mean 0 and variance 1, so the Hessian becomes
 #
-# $$H' = \frac2N \begin{bmatrix} X'^\top X' & X'^\top \mathbf 1 \\ \mathbf 1^\top X' & N \end{bmatrix}
+# $$\nabla^2 \mathcal{L}' = \frac2N \begin{bmatrix} X'^\top X' & X'^\top \mathbf 1 \\ \mathbf 1^\top X' & N \end{bmatrix}
 #      = 2 \begin{bmatrix} C & 0 \\ 0 & 1 \end{bmatrix},$$
 #
 # where $C$ is the **correlation matrix** of the features (ones on its diagonal). Centring zeroes
 # the off-diagonal blocks, so the bias no longer fights the weights (chapter 4's tilted valley);
-# dividing by $\sigma_j$ puts every diagonal entry at 2. What remains of $\kappa$ comes only from
+# dividing by $s_j$ puts every diagonal entry at 2. What remains of $\kappa$ comes only from
 # correlations between features, here mostly area and rooms.
 #
 # Nothing is lost: a model on scaled features is a model on raw features in disguise. Expanding
-# $\hat y = \sum_j w'_j (x_j - \mu_j)/\sigma_j + b'$ gives
+# $\hat y = \sum_j w'_j (x_j - \bar x_j)/s_j + b'$ gives
 #
-# $$w_j = \frac{w'_j}{\sigma_j}, \qquad b = b' - \sum_j \frac{w'_j\, \mu_j}{\sigma_j} .$$
+# $$w_j = \frac{w'_j}{s_j}, \qquad b = b' - \sum_j \frac{w'_j\, \bar x_j}{s_j} .$$
 #
 # The statistics are computed on the **training** data only and reused, unchanged, for test data
 # and for every future prediction; otherwise the model would see different units at test time.
 # `nn101.data.standardize` returns them for that purpose:
 
 # %%
-print(inspect.getsource(nn101.data.standardize))
+show(nn101.data.standardize)
 
 # %%
-X_scaled, mu, sigma = nn101.data.standardize(X)
-X_test_scaled, _, _ = nn101.data.standardize(X_test, mu, sigma)  # the training statistics
+X_scaled, x_mean, x_std = nn101.data.standardize(X)
+X_test_scaled, _, _ = nn101.data.standardize(X_test, x_mean, x_std)  # the training statistics
 scaled_eigenvalues = hessian_eigenvalues(X_scaled)
 print("Hessian eigenvalues, scaled features:", ", ".join(f"{v:.3g}" for v in scaled_eigenvalues))
 print(f"condition number κ = {scaled_eigenvalues[-1] / scaled_eigenvalues[0]:.3g}")
@@ -170,8 +180,8 @@ print(f"condition number κ = {scaled_eigenvalues[-1] / scaled_eigenvalues[0]:.3
 # ## Experiment: the same descent, raw vs scaled
 #
 # We run full-batch gradient descent from zero on both versions of the data, each with the
-# learning rate $\eta = 1/\lambda_{\max}$ (safely below the divergence limit $2/\lambda_{\max}$),
-# and plot the relative excess loss $(L - L^\star)/L^\star$ on a log scale. The optimum $L^\star$
+# learning rate $\eta = 1/\omega_{\max}$ (safely below the divergence limit $2/\omega_{\max}$),
+# and plot the relative excess loss $(\mathcal{L} - \mathcal{L}^\star)/\mathcal{L}^\star$ on a log scale. The optimum $\mathcal{L}^\star$
 # is the same for both, since scaling only re-parametrizes the model.
 
 
@@ -213,7 +223,7 @@ ax_loss.semilogy(
 ax_loss.set(
     xlabel="step",
     ylabel=r"$(L - L^\star) / L^\star$ (log scale)",
-    title=r"Gradient descent with $\eta = 1/\lambda_{\max}$",
+    title=r"Gradient descent with $\eta = 1/\omega_{\max}$",
 )
 ax_loss.legend()
 positions = np.arange(D + 1)
@@ -222,7 +232,7 @@ ax_eig.bar(positions + 0.2, scaled_eigenvalues, width=0.4, label="standardized")
 ax_eig.set_yscale("log")
 ax_eig.set(
     xticks=positions,
-    xticklabels=[f"$\\lambda_{i + 1}$" for i in positions],
+    xticklabels=[f"$\\omega_{i + 1}$" for i in positions],
     ylabel="eigenvalue of the Hessian (log scale)",
     title="Curvatures of the loss bowl",
 )
@@ -233,7 +243,7 @@ plt.show()
 # %% [markdown]
 # On raw features the loss drops quickly at first (the steep directions, dominated by the area,
 # are fitted in a few steps) and then stalls: after 2000 steps it is still far from the optimum,
-# because the flat directions shrink by a factor of only $1 - \lambda_{\min}/\lambda_{\max}$ per
+# because the flat directions shrink by a factor of only $1 - \omega_{\min}/\omega_{\max}$ per
 # step. On standardized features the same method reaches the optimum to six digits in little
 # more than a hundred steps, and to rounding error soon after. Neural networks are not quadratic bowls, but the same curvature argument applies
 # locally, which is why every chapter from here on scales its inputs (pixels to $[0, 1]$ or to
@@ -243,8 +253,8 @@ plt.show()
 # Converting the scaled model back to raw units gives the least-squares answer:
 
 # %%
-w_back = w_sc / sigma
-b_back = b_sc - np.sum(w_sc * mu / sigma)
+w_back = w_sc / x_std
+b_back = b_sc - np.sum(w_sc * x_mean / x_std)
 print("from scaled descent:", w_back.round(4), round(b_back, 3))
 print("least squares:      ", w_star.round(4), round(b_star, 3))
 assert np.allclose(w_back, w_star, rtol=1e-6) and np.isclose(b_back, b_star, rtol=1e-6)
@@ -269,7 +279,7 @@ for _ in range(500):
 
 test_mse = loss_fn(model(X_test_scaled), y_test[:, None])
 print(f"train MSE {train_mse:.2f} (optimum {L_star:.2f}), test MSE {test_mse:.2f}")
-assert np.allclose(model.weight.value[:, 0] / sigma, w_star, rtol=1e-6)
+assert np.allclose(model.weight.value[:, 0] / x_std, w_star, rtol=1e-6)
 
 # %% [markdown]
 # ## PyTorch cross-check
@@ -314,16 +324,93 @@ print("torch.linalg.lstsq:", theta_torch[:, 0].numpy().round(4))
 assert np.allclose(theta_torch[:, 0].numpy(), theta_star, rtol=1e-8)
 
 # %% [markdown]
+# ## Summary
+#
+# * With $D$ features the model is $\hat y = Xw + b$ and the gradient of the mean squared error
+#   is two matrix products, $\frac2N X^\top r$ and $\frac2N \sum_i r_i$, for any $N$ and $D$.
+# * The normal equations $\tilde X^\top \tilde X \theta^\star = \tilde X^\top y$ give the exact
+#   answer; `lstsq` solves them without squaring the condition number.
+# * Features on different scales give the loss a Hessian with a huge condition number, and
+#   gradient descent crawls. Standardizing each feature with its *training* mean $\bar x_j$ and
+#   standard deviation $s_j$ leaves only the correlations between features, and descent
+#   converges in a few hundred steps instead of never.
+# * A model fitted on scaled features converts back exactly to raw units.
+#
 # ## Exercises
 #
-# 1. Scale the features to $[0, 1]$ instead (min-max scaling). Compute $\kappa$ and rerun the
-#    experiment. Why is it better than raw features but worse than standardization? (Hint: look at
-#    the off-diagonal entries of the Hessian.)
-# 2. Solve the normal equations with `np.linalg.solve(X_tilde.T @ X_tilde, X_tilde.T @ y)` in
-#    float32 on raw and on scaled features. Compare with `lstsq` in float64. Which one loses
-#    digits, and how many, and what does it have to do with $\kappa^2$?
-# 3. Add a fifth feature that is the area in square feet (area × 10.76). What happens to the
-#    normal equations, to $\kappa$, and to gradient descent? Which of them still gives a useful
-#    model?
-# 4. Train with mini-batches of 32 examples (`nn101.data.batch_indices`) instead of the full
-#    batch. Plot the loss per epoch for a few learning rates. Does scaling still matter?
+# **Exercise 1.** Scale the features to $[0, 1]$ instead (min-max scaling). Compute $\kappa$ and
+# rerun the experiment. Why is it better than raw features but worse than standardization?
+# *Hint:* look at the off-diagonal entries of the Hessian.
+#
+# <details><summary>Solution</summary>
+#
+# Min-max scaling equalizes the *ranges*, so the diagonal of the Hessian no longer spans four
+# orders of magnitude, and $\kappa$ falls by orders of magnitude. But the scaled features are
+# not centred (their means are around 0.5), so the bias column is strongly correlated with every
+# feature and the off-diagonal entries stay large: $\kappa$ remains well above
+# standardization's. The cell below compares the three.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+X_minmax = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+kappas = {
+    name: (lambda ev: ev[-1] / ev[0])(hessian_eigenvalues(features))
+    for name, features in (("raw", X), ("min-max", X_minmax), ("standardized", X_scaled))
+}
+print(", ".join(f"{name}: κ = {kappa:.3g}" for name, kappa in kappas.items()))
+assert kappas["raw"] > kappas["min-max"] > kappas["standardized"]
+
+# %% [markdown]
+# **Exercise 2.** Solve the normal equations with
+# `np.linalg.solve(X_tilde.T @ X_tilde, X_tilde.T @ y)` in float32 on raw and on scaled
+# features. Compare with `lstsq` in float64. Which one loses digits, and how many, and what does
+# it have to do with $\kappa^2$?
+#
+# <details><summary>Solution</summary>
+#
+# Solving a linear system loses about $\log_{10}$ of its matrix's condition number in digits.
+# $\tilde X^\top \tilde X$ has condition number $\kappa(\tilde X)^2$, which for raw features is
+# in the millions or more: float32, with about 7 digits, keeps few or no correct digits. On
+# standardized features the condition number is small and float32 agrees with float64 to about
+# six digits.
+#
+# </details>
+#
+# **Exercise 3.** Add a fifth feature that is the area in square feet (area × 10.76). What
+# happens to the normal equations, to $\kappa$, and to gradient descent? Which of them still
+# gives a useful model?
+#
+# <details><summary>Solution</summary>
+#
+# The two area columns are exactly proportional, so $\tilde X^\top \tilde X$ is singular,
+# $\omega_{\min} = 0$ and $\kappa$ is infinite (in floating point, enormous). The weights are no
+# longer unique: any split of the area's effect between the two columns fits equally well.
+# `solve` fails or returns huge, cancelling weights; `lstsq` returns the minimum-norm solution;
+# gradient descent from zero converges to that same minimum-norm split in the directions it can
+# see. The *predictions* of `lstsq` and of descent remain good.
+#
+# </details>
+#
+# **Exercise 4.** Train with mini-batches of 32 examples (`nn101.data.batch_indices`) instead of
+# the full batch. Plot the loss per epoch for a few learning rates. Does scaling still matter?
+#
+# <details><summary>Solution</summary>
+#
+# Yes. Mini-batch gradients are noisy estimates of the full gradient, but the curvature that
+# limits the learning rate is the same, so on raw features the rate must still stay below
+# $2/\omega_{\max}$ and the flat directions still crawl. On scaled features a mini-batch run
+# reaches the neighbourhood of the optimum within a few epochs and then fluctuates at a noise
+# floor set by the learning rate (chapter 14).
+#
+# </details>
+#
+# ## Further reading
+#
+# * Y. LeCun, L. Bottou, G. B. Orr and K.-R. Müller, "Efficient BackProp", in *Neural Networks:
+#   Tricks of the Trade* (1998): why inputs should be centred and scaled, from the Hessian.
+# * L. N. Trefethen and D. Bau, *Numerical Linear Algebra* (1997), lectures 11-19: least
+#   squares, QR factorization and conditioning.
+# * G. James, D. Witten, T. Hastie and R. Tibshirani, *An Introduction to Statistical Learning*
+#   (2nd ed., 2021), section 3.2: multiple linear regression.
