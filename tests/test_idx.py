@@ -249,3 +249,13 @@ def test_every_idx_error_is_an_nn101_value_error(tmp_path):
     with pytest.raises(NN101Error) as info:
         read_idx(path)
     assert isinstance(info.value, IdxFormatError) and isinstance(info.value, ValueError)
+
+
+def test_an_empty_shape_with_huge_dimensions_is_refused(tmp_path):
+    """(3670016, 0, 0, 2**31): no values, yet NumPy cannot make the array ("array is too big");
+    found by tests/test_fuzz_idx.py."""
+    raw = bytes([0, 0, 0x08, 4]) + struct.pack(">4I", 3670016, 0, 0, 2**31)
+    path = tmp_path / "empty-huge.idx"
+    path.write_bytes(raw)
+    with pytest.raises(IdxFormatError, match="nonzero dimensions to multiply to at most"):
+        read_idx(path)

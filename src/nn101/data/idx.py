@@ -123,6 +123,11 @@ def _read_header(stream: io.BufferedIOBase, path: Path) -> tuple[np.dtype, tuple
             f"{path}: IDX header declares shape {shape}, {count} values; "
             f"expected at most {MAX_ELEMENTS}"
         )
+    if math.prod(max(d, 1) for d in shape) > MAX_ELEMENTS:  # NumPy refuses even if empty
+        raise IdxFormatError(
+            f"{path}: IDX header declares shape {shape}; expected its nonzero dimensions "
+            f"to multiply to at most {MAX_ELEMENTS}"
+        )
     return IDX_TYPES[code], shape
 
 
@@ -149,6 +154,16 @@ def _check_size(
     return expected
 
 
+def _allocate(path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        return np.empty(shape, dtype=dtype)
+    except MemoryError as error:  # the sizes passed the checks: the machine is too small
+        raise IdxFormatError(
+            f"{path}: cannot allocate shape {shape} of {dtype.name} "
+            f"({math.prod(shape) * dtype.itemsize} bytes) that the IDX header declares"
+        ) from error
+
+
 def read_idx_header(path: str | os.PathLike[str]) -> tuple[np.dtype, tuple[int, ...]]:
     """The (native-order dtype, shape) an IDX file declares, reading only its header."""
     path = Path(path)
@@ -165,15 +180,16 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
     Shapes: the dimensions in the header, e.g. (60000, 28, 28) uint8 for MNIST images.
     The array is native-endian, writable and C-contiguous. Raises ``IdxFormatError`` (naming
-    the file) for a wrong magic number, an unknown type code, sizes the file cannot hold, a
-    truncated file, trailing bytes or a corrupt gzip stream; ``OSError`` if it cannot be opened.
+    the file) for a wrong magic number, an unknown type code, sizes the file cannot hold (or this
+    machine cannot allocate), a truncated file, trailing bytes or a corrupt gzip stream;
+    ``OSError`` if it cannot be opened. Memory: the array, at most 1032 times the file's size.
     """
     path = Path(path)
     try:
         with _open(path) as (stream, size, compressed):
             dtype, shape = _read_header(stream, path)
             expected = _check_size(path, dtype, shape, size, compressed)
-            array = np.empty(shape, dtype=dtype)
+            array = _allocate(path, dtype, shape)
             got = _read_exactly(stream, array.reshape(-1).view(np.uint8).data)
             extra = len(stream.read(1))
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
