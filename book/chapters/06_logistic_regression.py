@@ -19,13 +19,23 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=6)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## The logistic function
@@ -63,7 +73,7 @@ rng = np.random.default_rng(seed=6)
 # nn101 keeps stateless math like this in `nn101.functional`. Here is its sigmoid:
 
 # %%
-print(inspect.getsource(nn101.functional.sigmoid))
+show(nn101.functional.sigmoid)
 
 # %%
 z = np.linspace(-8, 8, 401)
@@ -141,7 +151,7 @@ print(X.shape, y.shape, "fraction of ones:", y.mean())
 # underflow and are awkward to differentiate, so we take the log, flip the sign to get
 # something to *minimize*, and average over the batch:
 #
-# $$L = -\frac1N \sum_{n=1}^{N} \Bigl[ y_n \log p_n + (1 - y_n) \log (1 - p_n) \Bigr].$$
+# $$\mathcal{L} = -\frac1N \sum_{n=1}^{N} \Bigl[ y_n \log p_n + (1 - y_n) \log (1 - p_n) \Bigr].$$
 #
 # This is the **binary cross-entropy**. An example whose true label gets probability close
 # to 1 costs almost nothing; one whose true label gets probability close to 0 costs a lot,
@@ -183,7 +193,7 @@ print("confidently wrong, z = -800, y = 1:", bce_from_logits(np.array([[-800.0]]
 # %% [markdown]
 # ## Backward pass
 #
-# We need $\partial L / \partial w$ and $\partial L / \partial b$. Follow one example and apply
+# We need $\partial \mathcal{L} / \partial w$ and $\partial \mathcal{L} / \partial b$. Follow one example and apply
 # the chain rule through the three steps $w \to z \to p \to \ell$.
 #
 # *Loss with respect to the probability*:
@@ -205,10 +215,10 @@ print("confidently wrong, z = -800, y = 1:", bce_from_logits(np.array([[-800.0]]
 # $\partial z_n / \partial w_j = X_{nj}$ and $\partial z_n / \partial b = 1$. Averaging over
 # the batch,
 #
-# $$\frac{\partial L}{\partial w_j} = \frac1N \sum_n (p_n - y_n) X_{nj}
+# $$\frac{\partial \mathcal{L}}{\partial w_j} = \frac1N \sum_n (p_n - y_n) X_{nj}
 #   \quad\Longrightarrow\quad
-#   \nabla_w L = \frac1N X^\top (p - y), \qquad
-#   \frac{\partial L}{\partial b} = \frac1N \sum_n (p_n - y_n).$$
+#   \nabla_w \mathcal{L} = \frac1N X^\top (p - y), \qquad
+#   \frac{\partial \mathcal{L}}{\partial b} = \frac1N \sum_n (p_n - y_n).$$
 #
 # The shapes check out: $X^\top$ is $D \times N$, $p - y$ is $N \times 1$, the product is
 # $D \times 1$ like $w$. These are the same formulas as for linear regression with squared
@@ -242,7 +252,7 @@ for j in range(D):
 #
 # Gradient descent (chapter 3) moves the parameters a small step against the gradient:
 #
-# $$w \leftarrow w - \eta\, \nabla_w L, \qquad b \leftarrow b - \eta\, \frac{\partial L}{\partial b}.$$
+# $$w \leftarrow w - \eta\, \nabla_w \mathcal{L}, \qquad b \leftarrow b - \eta\, \frac{\partial \mathcal{L}}{\partial b}.$$
 #
 # Which examples do we average over? Three choices:
 #
@@ -260,7 +270,7 @@ for j in range(D):
 # `nn101.data.batch_indices` yields the index sets of one epoch:
 
 # %%
-print(inspect.getsource(nn101.data.batch_indices))
+show(nn101.data.batch_indices)
 print([idx.tolist() for idx in nn101.data.batch_indices(10, 4, shuffle=True, rng=rng)])
 
 # %% [markdown]
@@ -337,16 +347,17 @@ plt.show()
 # Everything above is one layer, one loss and one optimizer:
 #
 # * `nn101.Dense(2, 1)` holds $w$ (shape `(2, 1)`: in-features by out-features) and $b$
-#   and computes $z = Xw + b$; its `backward` turns $\partial L/\partial z$ into the
+#   and computes $z = Xw + b$; its `backward` turns $\partial \mathcal{L}/\partial z$ into the
 #   parameter gradients $X^\top g$ and $\sum_n g_n$;
 # * `nn101.BinaryCrossEntropy` takes the logits $z$ and the labels and returns the mean loss;
-#   its `backward` returns $\partial L / \partial z = (p - y)/N$;
-# * `nn101.SGD` applies $w \leftarrow w - \eta\,\nabla_w L$ to every parameter.
+#   its `backward` returns $\partial \mathcal{L} / \partial z = (p - y)/N$;
+# * `nn101.SGD` applies $w \leftarrow w - \eta\,\nabla_w \mathcal{L}$ to every parameter.
 #
 # Here is the loss, forward and backward side by side:
 
 # %%
-print(inspect.getsource(nn101.BinaryCrossEntropy))
+show(nn101.BinaryCrossEntropy.forward)
+show(nn101.BinaryCrossEntropy.backward)
 
 # %% [markdown]
 # We start from the same zero weights, use float64 and a generator with the same seed for the
@@ -399,7 +410,7 @@ print(model.evaluate(X.astype(np.float32), y.astype(np.float32), loss=nn101.Bina
 # and the same gradients as our formulas $\frac1N X^\top(p - y)$ and $\frac1N\sum_n(p_n - y_n)$.
 
 # %%
-import torch  # noqa: E402
+import torch
 
 w_t = torch.tensor(w_probe, requires_grad=True)
 b_t = torch.tensor(b_probe, dtype=torch.float64, requires_grad=True)
@@ -415,16 +426,91 @@ assert abs(b_t.grad.item() - grad_b) < 1e-10
 print("PyTorch agrees: loss", loss_t.item(), " grad_w", w_t.grad.numpy().ravel())
 
 # %% [markdown]
+# ## Summary
+#
+# * Logistic regression is one neuron: $p = \sigma(x \cdot w + b)$ reads the score as the
+#   probability of the positive class, and its decision boundary $x \cdot w + b = 0$ is a
+#   hyperplane.
+# * Maximum likelihood gives the binary cross-entropy loss, and its gradient is remarkably
+#   simple: $\partial \mathcal{L} / \partial z = (p - y)/N$, so
+#   $\nabla_w \mathcal{L} = \frac1N X^\top (p - y)$.
+# * Computed from the logits, the loss is numerically safe; computed from probabilities, it
+#   overflows for confident mistakes.
+# * Mini-batch gradient descent trades exactness of each step for many more steps per epoch;
+#   nn101's `Dense`, `BinaryCrossEntropy` and `SGD` reproduce the hand-written loop exactly.
+#
 # ## Exercises
 #
-# 1. Show that the cross-entropy $L(w, b)$ of logistic regression is convex in $(w, b)$.
-#    (Hint: compute the Hessian $\frac1N X^\top \mathrm{diag}(p(1-p)) X$ for the augmented
-#    $X$.) What does that say about the starting point?
-# 2. Move the two clouds apart until the classes are perfectly separable and train for many
-#    epochs. What happens to $\lVert w \rVert$ and to the loss? Why does the minimum not
-#    exist? Add an L2 penalty (`Dense(2, 1, l2=...)`) and try again.
-# 3. Implement Rosenblatt's perceptron rule ($w \leftarrow w + \eta (y - [z > 0])\,x$) on the
-#    same data and compare its boundary with logistic regression's. Which one tells you how
-#    sure it is?
-# 4. For batch sizes 1, 4, 16, 64 and 400, find by trial the largest learning rate that
-#    still converges. How does it scale with the batch size?
+# **Exercise 1.** Show that the cross-entropy $\mathcal{L}(w, b)$ of logistic regression is
+# convex in $(w, b)$. *Hint:* compute the Hessian $\frac1N \tilde X^\top
+# \mathrm{diag}(p \odot (1-p))\, \tilde X$ for the augmented $\tilde X = [X, \mathbf{1}]$. What
+# does convexity say about the starting point?
+#
+# <details><summary>Solution</summary>
+#
+# Differentiating the gradient $\frac1N \tilde X^\top (p - y)$ once more, with
+# $\partial p_n / \partial z_n = p_n (1 - p_n)$, gives the Hessian above. For any vector $v$,
+# $v^\top \nabla^2 \mathcal{L}\, v = \frac1N \sum_n p_n (1 - p_n) (\tilde x_n \cdot v)^2 \ge 0$:
+# positive semi-definite, so $\mathcal{L}$ is convex. Every local minimum is global, and gradient
+# descent reaches it from any start (which is why starting at zero is fine here, unlike in
+# networks with hidden layers). The cell below checks the sign numerically.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+X_aug = np.column_stack([X, np.ones(N)])  # (N, D + 1)
+for _ in range(5):  # at random parameter values
+    p_random = nn101.functional.sigmoid(X_aug @ rng.normal(size=(D + 1, 1)))  # (N, 1)
+    hessian = X_aug.T @ (p_random * (1 - p_random) * X_aug) / N  # (D + 1, D + 1)
+    assert np.linalg.eigvalsh(hessian).min() >= -1e-12
+print("the Hessian is positive semi-definite at every point tried")
+
+# %% [markdown]
+# **Exercise 2.** Move the two clouds apart until the classes are perfectly separable and train
+# for many epochs. What happens to $\lVert w \rVert$ and to the loss? Why does the minimum not
+# exist? Add an L2 penalty (`Dense(2, 1, l2=...)`) and try again.
+#
+# <details><summary>Solution</summary>
+#
+# On separable data any separating $w$ can be scaled up to push every $p_n$ closer to its label,
+# which always lowers the loss: $\lVert w \rVert$ grows without bound (logarithmically in the
+# number of steps) and the loss tends to 0 without reaching it. The infimum is 0 but no finite
+# $w$ attains it. An L2 penalty adds a cost that grows with $\lVert w \rVert^2$, so the sum has
+# a finite minimizer and the weights stop growing.
+#
+# </details>
+#
+# **Exercise 3.** Implement Rosenblatt's perceptron rule
+# ($w \leftarrow w + \eta (y - [z > 0])\,x$) on the same data and compare its boundary with
+# logistic regression's. Which one tells you how sure it is?
+#
+# <details><summary>Solution</summary>
+#
+# On these overlapping clouds the perceptron never stops updating (chapter 1): its final line
+# depends on where the last mistakes happened to be. Logistic regression converges to one line,
+# and only it gives a probability $p$ for each point: $p$ near 0.5 near the boundary, near 0 or
+# 1 far from it.
+#
+# </details>
+#
+# **Exercise 4.** For batch sizes 1, 4, 16, 64 and 400, find by trial the largest learning rate
+# that still converges. How does it scale with the batch size?
+#
+# <details><summary>Solution</summary>
+#
+# For very small batches the noise in each gradient limits the useful rate; as the batch grows
+# the largest workable rate grows too, roughly in proportion to the batch size for small
+# batches, and then levels off at the full-batch limit $2/\omega_{\max}$ set by the curvature.
+# Past that point larger batches only cost more computation per step.
+#
+# </details>
+#
+# ## Further reading
+#
+# * D. R. Cox, "The regression analysis of binary sequences", *Journal of the Royal Statistical
+#   Society B* 20 (1958): logistic regression as a statistical model.
+# * C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 4.3: probabilistic
+#   discriminative models, logistic regression and its Hessian.
+# * D. Jurafsky and J. H. Martin, *Speech and Language Processing* (3rd ed. draft, 2024),
+#   chapter 5: logistic regression explained for classification of text.

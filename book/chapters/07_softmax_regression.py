@@ -16,14 +16,24 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 from nn101.functional import sigmoid, softmax
 
 rng = np.random.default_rng(seed=7)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## From scores to probabilities
@@ -52,7 +62,7 @@ rng = np.random.default_rng(seed=7)
 # $\le 0$ and the largest term exactly 1.
 
 # %%
-print(inspect.getsource(softmax))
+show(softmax)
 
 # %%
 z = np.array([1000.0, 1001.0, 999.0])
@@ -102,7 +112,7 @@ assert np.allclose(softmax(scores)[:, 0], sigmoid(scores[:, 0] - scores[:, 1]), 
 # and encode each label $y_n \in \{0, \dots, K-1\}$ as a **one-hot** row $Y_n$ (a 1 in column
 # $y_n$, zeros elsewhere). As in chapter 6 the loss is the average negative log-likelihood:
 #
-# $$L = -\frac1N \sum_{n=1}^N \sum_{k=1}^K Y_{nk} \log P_{nk} = -\frac1N \sum_{n=1}^N \log P_{n, y_n}.$$
+# $$\mathcal{L} = -\frac1N \sum_{n=1}^N \sum_{k=1}^K Y_{nk} \log P_{nk} = -\frac1N \sum_{n=1}^N \log P_{n, y_n}.$$
 #
 # With $K = 2$ this is the binary cross-entropy of chapter 6 with $p = P_{n,1}$. For one
 # example, substitute the softmax and the logarithm undoes the exponential:
@@ -129,15 +139,16 @@ assert np.allclose(softmax(scores)[:, 0], sigmoid(scores[:, 0] - scores[:, 1]), 
 #
 # For the batch, with the $1/N$ of the mean:
 #
-# $$\frac{\partial L}{\partial Z} = \frac1N (P - Y), \qquad
-#   \nabla_W L = X^\top \frac{P - Y}{N}, \qquad
-#   \nabla_b L = \sum_n \frac{P_n - Y_n}{N}.$$
+# $$\frac{\partial \mathcal{L}}{\partial Z} = \frac1N (P - Y), \qquad
+#   \nabla_W \mathcal{L} = X^\top \frac{P - Y}{N}, \qquad
+#   \nabla_b \mathcal{L} = \sum_n \frac{P_n - Y_n}{N}.$$
 #
-# Shapes: $X^\top$ is $D \times N$ and $P - Y$ is $N \times K$, so $\nabla_W L$ is $D \times K$,
+# Shapes: $X^\top$ is $D \times N$ and $P - Y$ is $N \times K$, so $\nabla_W \mathcal{L}$ is $D \times K$,
 # like $W$.
 
 # %%
-print(inspect.getsource(nn101.SoftmaxCrossEntropy))
+show(nn101.SoftmaxCrossEntropy.forward)
+show(nn101.SoftmaxCrossEntropy.backward)
 
 # %% [markdown]
 # ## Checking the bridge during training
@@ -302,7 +313,7 @@ plt.show()
 # returns; and two-class softmax must match `torch.sigmoid`.
 
 # %%
-import torch  # noqa: E402
+import torch
 
 logits = rng.normal(scale=3.0, size=(50, 10))
 classes = rng.integers(0, 10, size=50)
@@ -322,14 +333,97 @@ assert np.allclose(torch_pair, sigmoid(z), rtol=0, atol=1e-15)
 print("PyTorch agrees: loss", loss_t.item())
 
 # %% [markdown]
+# ## Summary
+#
+# * Softmax turns $K$ scores into probabilities, $p_k = e^{z_k} / \sum_j e^{z_j}$; subtracting
+#   the largest score first makes it safe from overflow without changing the result.
+# * With two classes softmax regression *is* logistic regression on the difference of the two
+#   scores, and training both gives the same boundary.
+# * The cross-entropy's gradient with respect to the scores is again prediction minus target,
+#   $\partial \mathcal{L} / \partial Z = (P - Y)/N$, so $\nabla_W \mathcal{L} = X^\top (P - Y)/N$.
+# * On the 8x8 digits a single `Dense(64, 10)` layer reaches well over 90% test accuracy, and
+#   its weights look like blurred templates of the digits.
+#
 # ## Exercises
 #
-# 1. Show that $\operatorname{softmax}(z / T)$ tends to a one-hot vector on the largest score as
-#    the temperature $T \to 0$ and to the uniform distribution as $T \to \infty$. Plot it for
-#    $z = (1, 2, 3)$.
-# 2. Fix the last column of $W$ and the last entry of $b$ at zero and train on the digits.
-#    Does the test accuracy change? Why can that column be dropped without loss?
-# 3. Compute the $K \times K$ Jacobian of the softmax, $\operatorname{diag}(p) - p p^\top$, and
-#    check it against finite differences. Why is every row sum zero?
-# 4. Find the digits the model gets wrong and show them next to the template of the class it
-#    chose. Are the mistakes understandable?
+# **Exercise 1.** Show that $\operatorname{softmax}(z / \tau)$ tends to a one-hot vector on the
+# largest score as the temperature $\tau \to 0$ and to the uniform distribution as
+# $\tau \to \infty$. Plot it for $z = (1, 2, 3)$.
+#
+# <details><summary>Solution</summary>
+#
+# Divide numerator and denominator by $e^{z_{\max}/\tau}$: $p_k = e^{(z_k - z_{\max})/\tau} /
+# \sum_j e^{(z_j - z_{\max})/\tau}$. As $\tau \to 0$ every exponent with $z_k < z_{\max}$ goes to
+# $-\infty$, leaving 1 on the largest score; as $\tau \to \infty$ every exponent goes to 0 and
+# all $p_k \to 1/K$. The cell below checks both limits.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+scores_123 = np.array([[1.0, 2.0, 3.0]])
+assert np.allclose(softmax(scores_123 / 1e-3), [[0.0, 0.0, 1.0]])
+assert np.allclose(softmax(scores_123 / 1e6), [[1 / 3, 1 / 3, 1 / 3]], atol=1e-6)
+print("τ = 0.5, 1, 5:", [softmax(scores_123 / tau).round(3).tolist() for tau in (0.5, 1.0, 5.0)])
+
+# %% [markdown]
+# **Exercise 2.** Fix the last column of $W$ and the last entry of $b$ at zero and train on the
+# digits. Does the test accuracy change? Why can that column be dropped without loss?
+#
+# <details><summary>Solution</summary>
+#
+# Softmax does not change when the same number is added to every score, so subtracting the last
+# column's score $x \cdot W_{:,K} + b_K$ from every score leaves the probabilities unchanged and
+# makes the last score zero. Any model is therefore equivalent to one with that column at zero:
+# the accuracy is the same up to training noise. (With $K = 2$ this is exactly logistic
+# regression.)
+#
+# </details>
+#
+# **Exercise 3.** Compute the $K \times K$ Jacobian of the softmax,
+# $J = \operatorname{diag}(p) - p^\top p$ (for a row vector $p$), and check it against finite
+# differences. Why is every row sum zero?
+#
+# <details><summary>Solution</summary>
+#
+# $\partial p_i / \partial z_j = p_i([i = j] - p_j)$. The probabilities always sum to 1, so
+# moving any score leaves their sum unchanged: $\sum_i \partial p_i / \partial z_j = 0$, and as
+# $J$ is symmetric the rows sum to zero too. Checked below.
+#
+# </details>
+
+# %%
+# Solution to exercise 3
+z_row = rng.normal(size=(1, 5))
+p_row = softmax(z_row)  # (1, 5)
+jacobian = np.diag(p_row[0]) - p_row.T @ p_row  # (5, 5)
+numeric = np.stack(
+    [(softmax(z_row + 1e-6 * e) - softmax(z_row - 1e-6 * e))[0] / 2e-6 for e in np.eye(5)],
+    axis=1,
+)  # column j: d p / d z_j
+assert np.allclose(jacobian, numeric, atol=1e-9)
+assert np.allclose(jacobian.sum(axis=1), 0.0)
+print("the softmax Jacobian matches finite differences; its rows sum to zero")
+
+# %% [markdown]
+# **Exercise 4.** Find the digits the model gets wrong and show them next to the template of
+# the class it chose. Are the mistakes understandable?
+#
+# <details><summary>Solution</summary>
+#
+# Most mistakes are digits written unusually (a 9 with a short tail, a 1 with a long base) that
+# overlap the wrong template more than their own. A linear model scores each class by one
+# template, so any digit that deviates from its class's average shape in the wrong direction
+# is lost; networks with hidden layers (chapter 9) learn several templates per class.
+#
+# </details>
+#
+# ## Further reading
+#
+# * J. S. Bridle, "Probabilistic interpretation of feedforward classification network outputs,
+#   with relationships to statistical pattern recognition" (1990): where the name softmax
+#   comes from.
+# * I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning* (2016), section 6.2.2.3: softmax
+#   units for multinoulli output distributions.
+# * A. Zhang, Z. C. Lipton, M. Li and A. J. Smola, *Dive into Deep Learning* (2023), section
+#   4.1: softmax regression.
