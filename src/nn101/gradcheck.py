@@ -100,36 +100,25 @@ def check_layer(
     only the parameters are checked, with ``backward(..., input_grad=False)``.
     """
     rng = np.random.default_rng() if rng is None else rng
-    for name, p in layer.named_parameters():
-        if p.dtype != np.float64:
-            raise TypeError(
-                f"check_layer needs a float64 layer (dtype=np.float64); "
-                f"{type(layer).__name__}.{name} is {p.dtype}"
-            )
+    _require_float64(layer)
     ids = np.asarray(x).dtype.kind in "iu"
     x = np.array(x) if ids else np.array(x, dtype=np.float64)  # our own copy, perturbed in place
-    generators = _generators(layer)
-    rng_states = [g.bit_generator.state for g in generators]
-    carried = _carried_states(layer)
+    forward = _frozen_forward(layer, x, training)
     buffers = {name: np.copy(value) for name, value in layer.named_buffers()}
     grads = [(p, p.grad.copy()) for p in layer.parameters()]
-
-    def forward() -> np.ndarray:
-        for g, state in zip(generators, rng_states, strict=True):
-            g.bit_generator.state = state
-        for sub, attr, value in carried:
-            setattr(sub, attr, copy.deepcopy(value))
-        return layer.forward(x, training=training)
-
-    def objective(_: np.ndarray) -> float:
-        return float(np.sum(forward() * upstream)) + layer.penalty()
-
     try:
         upstream = rng.standard_normal(forward().shape)  # u
+
+        def objective(_: np.ndarray) -> float:
+            return float(np.sum(forward() * upstream)) + layer.penalty()
+
         layer.zero_grad()
         forward()
-        u = upstream.copy()
-        grad_x = layer.backward(u, input_grad=False) if ids else layer.backward(u)
+        grad_x = (
+            layer.backward(upstream.copy(), input_grad=False)
+            if ids
+            else layer.backward(upstream.copy())
+        )
         errors = []
         if not ids:
             assert grad_x is not None, f"{type(layer).__name__}.backward returned None"
@@ -143,6 +132,32 @@ def check_layer(
         for p, grad in grads:
             p.grad[...] = grad
     return max(errors)
+
+
+def _require_float64(layer: Layer) -> None:
+    for name, p in layer.named_parameters():
+        if p.dtype != np.float64:
+            raise TypeError(
+                f"check_layer needs a float64 layer (dtype=np.float64); "
+                f"{type(layer).__name__}.{name} is {p.dtype}"
+            )
+
+
+def _frozen_forward(layer: Layer, x: np.ndarray, training: bool) -> Callable[[], np.ndarray]:
+    """``layer.forward(x)`` with every generator and carried state put back first, so that
+    each evaluation draws the same dropout mask and starts from the same state."""
+    generators = _generators(layer)
+    rng_states = [g.bit_generator.state for g in generators]
+    carried = _carried_states(layer)
+
+    def forward() -> np.ndarray:
+        for g, state in zip(generators, rng_states, strict=True):
+            g.bit_generator.state = state
+        for sub, attr, value in carried:
+            setattr(sub, attr, copy.deepcopy(value))
+        return layer.forward(x, training=training)
+
+    return forward
 
 
 def check_loss(loss: Any, prediction: np.ndarray, target: np.ndarray, eps: float = 1e-6) -> float:

@@ -150,14 +150,20 @@ def lr_find(
         model.zero_grad()
         if saved_optimizer is not None:
             optimizer.load_state_dict(saved_optimizer)
-    smoothed = _smoothed(raw, smooth)
-    tried = rates[: len(smoothed)]
-    losses = smoothed
+    return _result(rates, raw, smooth, suggest, num_steps)
+
+
+def _result(
+    rates: np.ndarray, raw: list[float], smooth: float, suggest: str, num_steps: int
+) -> LRFindResult:
+    """The three readings of the smoothed curve, over the rates that gave a finite loss."""
+    losses = _smoothed(raw, smooth)
+    tried = rates[: len(losses)]
     finite = np.isfinite(losses)
     if not finite.any():
         raise ValueError(
             f"lr_find: the loss was not finite from the first step "
-            f"(rate {start_lr:g}): check the data and the model"
+            f"(rate {rates[0]:g}): check the data and the model"
         )
     rates_ok, losses_ok = tried[finite], losses[finite]
     readings = {
