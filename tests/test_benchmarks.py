@@ -47,6 +47,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]
     return results, out
 
 
+@pytest.mark.slow
 def test_meta_describes_the_run(quick_results: tuple[dict, Path]) -> None:
     meta = quick_results[0]["meta"]
     assert meta["quick"] is True and meta["repeats"] == 1
@@ -56,6 +57,7 @@ def test_meta_describes_the_run(quick_results: tuple[dict, Path]) -> None:
     assert meta["data"].startswith("synthetic")
 
 
+@pytest.mark.slow
 def test_every_config_times_every_system(quick_results: tuple[dict, Path]) -> None:
     configs = quick_results[0]["configs"]
     assert [c["task"] for c in configs] == ["train", "train", "predict"]
@@ -77,6 +79,7 @@ def test_every_config_times_every_system(quick_results: tuple[dict, Path]) -> No
             assert config[f"ratio_to_{other}_best"] == pytest.approx(best)
 
 
+@pytest.mark.slow
 def test_memory_comes_from_child_processes(quick_results: tuple[dict, Path]) -> None:
     first = quick_results[0]["configs"][0]
     for system in SYSTEMS:
@@ -88,6 +91,7 @@ def test_memory_comes_from_child_processes(quick_results: tuple[dict, Path]) -> 
         )
 
 
+@pytest.mark.slow
 def test_profile_shares_add_up(quick_results: tuple[dict, Path]) -> None:
     profiles = quick_results[0]["profile"]
     assert len(profiles) == 2
@@ -104,6 +108,7 @@ def test_profile_shares_add_up(quick_results: tuple[dict, Path]) -> None:
         assert profile["steps"] == 512 // 32
 
 
+@pytest.mark.slow
 def test_targets_and_markdown(quick_results: tuple[dict, Path]) -> None:
     results, out = quick_results
     # the quick network matches no speed target of issue 5; only the sklearn ratios apply
