@@ -56,6 +56,7 @@ from nn101.schedules import (
 from nn101 import metrics, serialization, training
 from nn101.model import Sequential
 from nn101.serialization import load, save
+from nn101.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from nn101.training import (
     Callback,
     EarlyStopping,
@@ -75,6 +76,8 @@ from nn101.errors import (
     IdxFormatError,
     ModelFileError,
     NN101Error,
+    NonFiniteWeightsError,
+    OverwriteError,
 )
 
 __version__ = "0.1.0"

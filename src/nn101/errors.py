@@ -16,6 +16,8 @@ __all__ = [
     "IdxFormatError",
     "ModelFileError",
     "NN101Error",
+    "NonFiniteWeightsError",
+    "OverwriteError",
 ]
 
 
@@ -41,3 +43,12 @@ class DownloadError(NN101Error, OSError):
 
 class DatasetNotFoundError(NN101Error, FileNotFoundError):
     """The dataset is in none of the places looked at, and downloading is off or failed."""
+
+
+class OverwriteError(NN101Error, FileExistsError):
+    """Saving would replace something: a file or directory nn101 did not write (never
+    replaced), or an nn101 model without ``overwrite=True``."""
+
+
+class NonFiniteWeightsError(NN101Error, ValueError):
+    """A model with NaN or infinite weights (a diverged run) is not saved."""

@@ -108,6 +108,7 @@ class Sequential(Layer):
         schedule_per: str = "step",
         clip_norm: float | None = None,
         clip_value: float | None = None,
+        resume_from: str | Path | None = None,
     ) -> History:
         """Train the model by mini-batch descent; see :func:`nn101.training.fit`."""
         return training.fit(
@@ -127,6 +128,7 @@ class Sequential(Layer):
             schedule_per=schedule_per,
             clip_norm=clip_norm,
             clip_value=clip_value,
+            resume_from=resume_from,
         )
 
     def evaluate(
@@ -139,9 +141,11 @@ class Sequential(Layer):
         """The model's outputs (inference mode) for inputs ``x``, in batches."""
         return training.predict(self, x, batch_size=batch_size)
 
-    def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write ``architecture.json`` + ``weights.npz`` into the directory ``path``."""
-        return serialization.save(self, path, metadata=metadata)
+    def save(
+        self, path: str | Path, *, metadata: dict[str, Any] | None = None, overwrite: bool = False
+    ) -> Path:
+        """Write the model to the one file ``path``; see :func:`nn101.save`."""
+        return serialization.save(self, path, metadata=metadata, overwrite=overwrite)
 
     # -- inspection ------------------------------------------------------------------------
 

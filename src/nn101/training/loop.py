@@ -11,6 +11,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from nn101.data.dataset import Dataset
 from nn101.losses import Loss
 from nn101.optimizers import Optimizer
 from nn101.regularizers import clip_grad_norm, clip_grad_value
-from nn101.training import checks
+from nn101.training import checkpoint, checks
 from nn101.training.callbacks import Callback
 from nn101.training.history import History
 from nn101.training.inference import evaluate
@@ -75,6 +76,7 @@ def fit(
     schedule_per: str = "step",
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    resume_from: str | Path | None = None,
 ) -> History:
     """Train ``model`` on ``(x, y)`` (arrays, or a Dataset as ``x``) by mini-batch descent.
 
@@ -88,6 +90,11 @@ def fit(
     Stateful layers are reset at every epoch's start. Returns a History with ``loss``, the
     loss's metrics (``accuracy`` for classification), ``val_*`` with ``validation_data``,
     ``lr`` and ``time`` (seconds) for each epoch.
+
+    ``resume_from`` (a checkpoint file, or a directory of them meaning its latest; see
+    :class:`Checkpoint`) continues a run exactly where it was saved, bit for bit: build the
+    model and optimizer as before and pass the same arguments; ``epochs`` is then the run's
+    total, so rerunning the same command finishes the same run.
     """
     checks.check_positive_int("epochs", epochs)
     checks.check_positive_int("batch_size", batch_size)
@@ -96,6 +103,9 @@ def fit(
     )
     state.clip_norm, state.clip_value = clip_norm, clip_value
     last_epoch = optimizer.epoch_count + epochs
+    if resume_from is not None:
+        checkpoint.resume(state, resume_from, len(train))
+        last_epoch = epochs
     with lend_rng(model, state.rng):
         for callback in callbacks:
             callback.on_train_begin(state)
@@ -137,7 +147,7 @@ def _prepare(
         optimizer=optimizer,
         loss=loss,
         rng=rng if rng is not None else np.random.default_rng(),
-        callbacks=list(callbacks),
+        callbacks=checkpoint.checkpoints_last(callbacks),
         schedule=schedule,
         schedule_per=schedule_per,
         metrics=checks.check_against(model, loss, train, "fit"),

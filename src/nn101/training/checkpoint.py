@@ -1,0 +1,293 @@
+"""Checkpoints: a training run in one file, from which ``fit(resume_from=...)`` continues bit
+for bit.
+
+A checkpoint is a model file (``nn101.load`` reads its model) with two more members:
+``training.json`` (the clocks, the optimizer's hyperparameters, every generator's state, where
+the run stands in its epoch, the history, the callbacks' states) and ``training.npz`` (the
+arrays among them: the optimizer's moments, this epoch's order, carried recurrent state).
+Arrays inside the JSON tree are stored as ``{"__array__": key}``. Writes are atomic, like
+model files; reads are bounded and checked, like model files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nn101.core import Layer
+from nn101.errors import ModelFileError, OverwriteError
+from nn101.serialization import is_model, layer_spec
+from nn101.serialization.arrays import read_array, read_headers, write_npz
+from nn101.serialization.checks import MAX_JSON_BYTES, parse_json
+from nn101.serialization.container import check_overwrite, open_container, write_atomically
+from nn101.serialization.model_file import (
+    WEIGHTS,
+    assign,
+    model_members,
+    model_targets,
+    read_architecture,
+)
+from nn101.training.callbacks import Callback, _Monitor
+from nn101.training.state import TrainState
+
+__all__ = [
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "latest_checkpoint",
+    "resume",
+    "checkpoints_last",
+]
+
+FORMAT = "nn101-checkpoint"
+FORMAT_VERSION = 1
+TRAINING_JSON, TRAINING_NPZ = "training.json", "training.npz"
+NAME = re.compile(r"^epoch(\d{4,})-step(\d{8,})\.ckpt$")
+
+
+def save_checkpoint(state: TrainState, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write the whole run ``state`` to the file ``path``, atomically.
+
+    An existing nn101 file at ``path`` is replaced (``overwrite=False`` refuses); anything
+    else there raises ``OverwriteError`` and is left untouched.
+    """
+    path = Path(path)
+    check_overwrite(path, overwrite, is_model(path), "checkpoint")
+    arrays: dict[str, np.ndarray] = {}
+    tree = _split(_training_tree(state), arrays, "")
+    members = model_members(state.model, {"checkpoint": {"epoch": state.epoch, "step": state.step}})
+    members[TRAINING_JSON] = (json.dumps(tree) + "\n").encode("utf-8")
+    members[TRAINING_NPZ] = write_npz(arrays)
+    write_atomically(path, members)
+    return path
+
+
+def _training_tree(state: TrainState) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": layer_spec(state.model),
+        "optimizer": state.optimizer.state_dict(),
+        "generators": {k: g.bit_generator.state for k, g in state.generators().items()},
+        "order": state.order,
+        "batch_index": state.batch_index,
+        "running": state.running,
+        "stop": state.stop,
+        "history": state.history.state_dict(),
+        "callbacks": [[type(c).__name__, c.state_dict()] for c in _stateful(state.callbacks)],
+        "layer_states": dict(state.model.named_states()),
+    }
+
+
+def load_checkpoint(path: str | Path, state: TrainState) -> Path:
+    """Restore into ``state`` the run saved at ``path`` (a checkpoint file, or a directory of
+    them: its latest). The model must be built as the saved one was. Returns the file read."""
+    path = _resolve(Path(path))
+    with open_container(path, "checkpoint") as container:
+        saved = read_architecture(container)["model"]
+        if saved != json.loads(json.dumps(layer_spec(state.model))):
+            raise ModelFileError(f"{path}: the checkpoint was written for another model")
+        if not {TRAINING_JSON, TRAINING_NPZ} <= container.names():
+            raise ModelFileError(f"{path}: a model file, not a checkpoint (no {TRAINING_JSON})")
+        tree = parse_json(container.read(TRAINING_JSON, MAX_JSON_BYTES), str(path))
+        with container.zip_member(TRAINING_NPZ) as archive:
+            source = f"{path} ({TRAINING_NPZ})"
+            headers = read_headers(archive, source)
+            arrays = {name: read_array(archive, h, source) for name, h in headers.items()}
+        with container.zip_member(WEIGHTS) as weights:
+            source = f"{path} ({WEIGHTS})"
+            assign(model_targets(state.model), weights, read_headers(weights, source), source)
+    try:
+        _restore(state, _join(tree, arrays))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise ModelFileError(f"{path}: cannot restore the run ({error!r})") from error
+    return path
+
+
+def _restore(state: TrainState, tree: dict[str, Any]) -> None:
+    if tree.get("format") != FORMAT or tree.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"not a {FORMAT} of version {FORMAT_VERSION}")
+    state.optimizer.load_state_dict(tree["optimizer"])
+    _restore_generators(state.generators(), tree["generators"])
+    order = tree["order"]
+    state.order = None if order is None else np.array(order, dtype=np.int64)
+    state.batch_index, state.running = int(tree["batch_index"]), dict(tree["running"])
+    state.stop = bool(tree["stop"])
+    state.history.load_state_dict(tree["history"])
+    _restore_callbacks(_stateful(state.callbacks), tree["callbacks"])
+    _restore_layer_states(state.model, tree["layer_states"])
+
+
+def _restore_generators(generators: dict[str, np.random.Generator], saved: Any) -> None:
+    if set(generators) != set(saved):
+        raise ValueError(
+            f"generators {sorted(saved)} were saved, this run has {sorted(generators)}"
+        )
+    for name, generator in generators.items():
+        generator.bit_generator.state = saved[name]
+
+
+def _stateful(callbacks: Any) -> list[Callback]:
+    """Callbacks with state to keep (those that override ``state_dict``)."""
+    return [c for c in callbacks if type(c).state_dict is not Callback.state_dict]
+
+
+def _restore_callbacks(callbacks: list[Callback], saved: list[Any]) -> None:
+    names = [type(c).__name__ for c in callbacks]
+    if names != [name for name, _ in saved]:
+        raise ValueError(f"callbacks {[n for n, _ in saved]} were saved, this run has {names}")
+    for callback, (_, callback_state) in zip(callbacks, saved, strict=True):
+        callback.load_state_dict(callback_state)
+
+
+def _restore_layer_states(model: Layer, saved: dict[str, Any]) -> None:
+    expected = dict(model.named_states())
+    if set(expected) != set(saved):
+        raise ValueError(
+            f"layer states {sorted(saved)} were saved, the model has {sorted(expected)}"
+        )
+    for path, layer in model.named_layers():
+        for attr in layer.state_names:
+            setattr(layer, attr, saved[path + attr])
+
+
+def _split(value: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
+    """``value`` as JSON, its arrays moved into ``arrays`` (as ``{"__array__": key}``)."""
+    if isinstance(value, np.ndarray):
+        arrays[key] = value
+        return {"__array__": key}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _split(v, arrays, f"{key}/{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split(v, arrays, f"{key}/{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _join(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """The inverse of ``_split`` (arrays copied: writable, owned)."""
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            return np.array(arrays[value["__array__"]])
+        return {k: _join(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join(v, arrays) for v in value]
+    return value
+
+
+def resume(state: TrainState, path: str | Path, n_examples: int) -> Path:
+    """``load_checkpoint`` for ``fit``: also checks the saved epoch order fits the data."""
+    path = load_checkpoint(path, state)
+    order = state.order
+    if order is not None and (order.shape != (n_examples,) or not _in_range(order, n_examples)):
+        raise ModelFileError(
+            f"{path}: the checkpoint's epoch order is for {order.size} examples; the training "
+            f"data has {n_examples} (resume with the same data)"
+        )
+    return path
+
+
+def _in_range(order: np.ndarray, n: int) -> bool:
+    return bool(order.size == 0 or (order.min() >= 0 and order.max() < n))
+
+
+def checkpoints_last(callbacks: Sequence[Callback]) -> list[Callback]:
+    """The callbacks in order, Checkpoints moved last: a checkpoint holds the others' state."""
+    others = [c for c in callbacks if not isinstance(c, Checkpoint)]
+    return others + [c for c in callbacks if isinstance(c, Checkpoint)]
+
+
+def latest_checkpoint(directory: str | Path) -> Path | None:
+    """The newest checkpoint a ``Checkpoint`` callback wrote in ``directory`` (by step)."""
+    found = _checkpoints(Path(directory))
+    return found[-1] if found else None
+
+
+def _checkpoints(directory: Path) -> list[Path]:
+    """Checkpoint files of ``directory``, oldest first (by step, then epoch)."""
+    named = [(NAME.match(p.name), p) for p in directory.iterdir() if p.is_file()]
+    found = [(int(m[2]), int(m[1]), p) for m, p in named if m]
+    return [p for _, _, p in sorted(found)]
+
+
+def _resolve(path: Path) -> Path:
+    if not path.is_dir():
+        return path
+    latest = latest_checkpoint(path)
+    if latest is None:
+        raise FileNotFoundError(f"no checkpoint (epochNNNN-stepNNNNNNNN.ckpt) in {str(path)!r}")
+    return latest
+
+
+class Checkpoint(Callback):
+    """Save the run every ``every_epochs`` epochs and / or every ``every_steps`` steps into
+    ``directory`` as ``epoch{E}-step{S}.ckpt`` (E epochs done, S steps done), keeping the last
+    ``keep_last`` (None: all) and, with ``monitor`` (a logged value such as ``"val_loss"``;
+    ``mode`` as for EarlyStopping), the best one too. ``fit`` runs checkpoints after every other
+    callback, so that a checkpoint holds their updated state. Resume with
+    ``fit(..., resume_from=directory)``.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        every_epochs: int | None = 1,
+        every_steps: int | None = None,
+        keep_last: int | None = 2,
+        monitor: str | None = None,
+        mode: str = "auto",
+    ) -> None:
+        for name, value in (("every_epochs", every_epochs), ("every_steps", every_steps)):
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise ValueError(f"Checkpoint: {name} must be None or >= 1, got {value!r}")
+        if keep_last is not None and keep_last < 1:
+            raise ValueError(f"Checkpoint: keep_last must be None or >= 1, got {keep_last}")
+        self.directory = Path(directory)
+        self.every_epochs, self.every_steps, self.keep_last = every_epochs, every_steps, keep_last
+        self.tracker = _Monitor("Checkpoint", monitor, mode, 0.0) if monitor else None
+        self.best_name: str | None = None
+
+    def on_train_begin(self, state: TrainState) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise OverwriteError(f"Checkpoint: {str(self.directory)!r} is not a directory")
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def on_batch_end(self, state: TrainState, loss: float) -> None:
+        if self.every_steps is not None and state.step % self.every_steps == 0:
+            self.save(state)
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, Any]) -> bool:
+        improved = self.tracker is not None and self.tracker.improved(logs)
+        if improved:
+            self.best_name = self.path_for(state).name
+        due = self.every_epochs is not None and state.epoch % self.every_epochs == 0
+        if due or improved:
+            self.save(state)
+        return False
+
+    def path_for(self, state: TrainState) -> Path:
+        return self.directory / f"epoch{state.epoch:04d}-step{state.step:08d}.ckpt"
+
+    def save(self, state: TrainState) -> Path:
+        """Write a checkpoint of ``state`` now, then drop those no longer kept."""
+        path = save_checkpoint(state, self.path_for(state))
+        if self.keep_last is not None:
+            old = [p for p in _checkpoints(self.directory) if p.name != self.best_name]
+            for stale in old[: -self.keep_last]:
+                stale.unlink(missing_ok=True)
+        return path
+
+    def state_dict(self) -> dict[str, Any]:
+        best = None if self.tracker is None else float(self.tracker.best)
+        return {"best": best, "best_name": self.best_name}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.tracker is not None and state["best"] is not None:
+            self.tracker.best = float(state["best"])
+        self.best_name = state["best_name"]
