@@ -1,13 +1,22 @@
-"""save -> load round trips bit-identically; broken files give clear errors; writes are atomic."""
+"""Model files: save -> load round trips bit-identically; save never destroys what nn101 did
+not write and is atomic; hostile files give one ModelFileError naming the file, in bounded
+time and memory (the hypothesis fuzzing is in test_fuzz_model_files.py)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import time
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
+from layer_cases import ALL_CASES, make_layer
 
 import nn101
+from nn101.serialization import checks, is_model, layer_spec
 
 
 def model(seed=0):
@@ -15,126 +24,264 @@ def model(seed=0):
     return nn101.Sequential(nn101.Dense(4, 8, rng=rng), nn101.Tanh(), nn101.Dense(8, 3, rng=rng))
 
 
+X = np.random.default_rng(1).normal(size=(10, 4)).astype(np.float32)
+
+
+def members(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def write_zip(path, contents, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    return path
+
+
+def with_architecture(path, change):
+    """A copy of the model file at ``path`` whose architecture.json is changed by ``change``."""
+    contents = members(path)
+    architecture = json.loads(contents["architecture.json"])
+    change(architecture)
+    contents["architecture.json"] = json.dumps(architecture).encode()
+    return write_zip(path.with_name("edited.nn101"), contents)
+
+
 def test_loaded_model_predicts_bit_identically(tmp_path):
     original = model()
-    x = np.random.default_rng(1).normal(size=(10, 4)).astype(np.float32)
-    original.save(tmp_path / "m", metadata={"dataset": "toy"})
-    loaded = nn101.load(tmp_path / "m")
+    path = original.save(tmp_path / "m.nn101", metadata={"dataset": "toy"})
+    assert path == tmp_path / "m.nn101" and path.is_file()  # one file, at exactly that name
+    loaded = nn101.load(path)
     assert type(loaded) is nn101.Sequential and len(loaded) == 3
-    np.testing.assert_array_equal(loaded.predict(x), original.predict(x))
-    assert nn101.serialization.read_metadata(tmp_path / "m") == {"dataset": "toy"}
+    np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
+    assert nn101.serialization.read_metadata(path) == {"dataset": "toy"}
+    assert is_model(path)
 
 
-def test_files_are_plain_json_and_npz(tmp_path):
-    model().save(tmp_path / "m")
-    architecture = json.loads((tmp_path / "m" / "architecture.json").read_text())
-    assert [layer["type"] for layer in architecture["model"]["config"]["layers"]] == [
-        "Dense",
-        "Tanh",
-        "Dense",
-    ]
-    with np.load(tmp_path / "m" / "weights.npz", allow_pickle=False) as weights:
+def test_the_file_is_a_zip_of_plain_json_and_npz(tmp_path):
+    path = model().save(tmp_path / "m.nn101")
+    contents = members(path)
+    assert sorted(contents) == ["architecture.json", "weights.npz"]
+    architecture = json.loads(contents["architecture.json"])
+    layers = architecture["model"]["config"]["layers"]
+    assert [layer["type"] for layer in layers] == ["Dense", "Tanh", "Dense"]
+    with np.load(io.BytesIO(contents["weights.npz"]), allow_pickle=False) as weights:
         assert sorted(weights.files) == ["0.bias", "0.weight", "2.bias", "2.weight"]
 
 
-def test_saving_again_replaces_atomically(tmp_path):
-    model(0).save(tmp_path / "m")
-    second = model(1)
-    second.save(tmp_path / "m")
-    x = np.ones((2, 4), np.float32)
-    np.testing.assert_array_equal(nn101.load(tmp_path / "m").predict(x), second.predict(x))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no staging leftovers
+def test_a_model_directory_saved_by_0_1_still_loads(tmp_path):
+    original = model()
+    directory = tmp_path / "old"
+    directory.mkdir()
+    architecture = {"format": "nn101", "format_version": 1, "model": layer_spec(original)}
+    (directory / "architecture.json").write_text(json.dumps(architecture))
+    np.savez(directory / "weights.npz", **{n: p.value for n, p in original.named_parameters()})
+    np.testing.assert_array_equal(nn101.load(directory).predict(X), original.predict(X))
+    assert is_model(directory)
 
 
-def test_missing_directory_and_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a directory"):
+def test_a_path_that_is_not_an_nn101_model_is_never_touched(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"my notes")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README").write_text("mine")
+    for path in (notes, project):
+        with pytest.raises(nn101.OverwriteError, match="never replaces"):
+            model().save(path, overwrite=True)
+    assert notes.read_bytes() == b"my notes" and (project / "README").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "project"]
+    assert issubclass(nn101.OverwriteError, FileExistsError)
+
+
+def test_a_0_1_model_directory_is_never_replaced(tmp_path):
+    test_a_model_directory_saved_by_0_1_still_loads(tmp_path)
+    with pytest.raises(nn101.OverwriteError, match="0.1.*never replaces a directory"):
+        model(1).save(tmp_path / "old", overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "old").iterdir()) == [
+        "architecture.json",
+        "weights.npz",
+    ]
+
+
+def test_replacing_a_model_needs_overwrite(tmp_path):
+    path = model(0).save(tmp_path / "m.nn101")
+    with pytest.raises(nn101.OverwriteError, match="overwrite=True"):
+        model(1).save(path)
+    np.testing.assert_array_equal(nn101.load(path).predict(X), model(0).predict(X))
+    model(1).save(path, overwrite=True)
+    np.testing.assert_array_equal(nn101.load(path).predict(X), model(1).predict(X))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nn101"]
+
+
+def test_leftover_temporary_files_are_not_models_and_the_next_save_removes_them(tmp_path):
+    path = model(0).save(tmp_path / "m.nn101")
+    leftover = tmp_path / ".m.nn101.nn101-tmp-0123456789ab"
+    leftover.write_bytes(path.read_bytes()[:100])  # what a killed save leaves
+    other = tmp_path / ".m.nn101.notes"  # not ours: kept
+    other.write_text("x")
+    assert not is_model(leftover)
+    model(1).save(path, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.nn101.notes", "m.nn101"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_files_get_the_users_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        path = model().save(tmp_path / "m.nn101")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_refused_and_nothing_is_written(tmp_path, bad):
+    good = model(0).save(tmp_path / "m.nn101")
+    diverged = model(1)
+    diverged[2].weight.value[1, 2] = bad
+    with pytest.raises(nn101.NonFiniteWeightsError, match=r"'2.weight' has 1 NaN or infinite"):
+        diverged.save(good, overwrite=True)
+    np.testing.assert_array_equal(nn101.load(good).predict(X), model(0).predict(X))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nn101"]
+
+
+def test_missing_paths_and_parents(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no model file"):
         nn101.load(tmp_path / "nothing")
-    model().save(tmp_path / "m")
-    (tmp_path / "m" / "weights.npz").unlink()
-    with pytest.raises(FileNotFoundError, match="weights.npz"):
-        nn101.load(tmp_path / "m")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        model().save(tmp_path / "missing" / "m.nn101")
+    assert not is_model(tmp_path / "nothing")
 
 
-def edit_architecture(path, change):
-    file = path / "architecture.json"
-    architecture = json.loads(file.read_text())
-    change(architecture)
-    file.write_text(json.dumps(architecture))
+def test_the_layer_size_table_matches_every_library_layer():
+    """``checks.ELEMENTS`` predicts, from the config alone, what building allocates: the bound
+    that refuses a tiny file declaring a huge layer before allocating it."""
+    for case in ALL_CASES:
+        layer = make_layer(case, np.float32)
+        actual = layer.num_parameters() + sum(np.size(b) for _, b in layer.named_buffers())
+        spec = json.loads(json.dumps(layer_spec(layer)))
+        assert checks.declared_elements(spec, "x") == actual, case.id
 
 
-def test_unknown_layer_type(tmp_path):
-    model().save(tmp_path / "m")
-    edit_architecture(
-        tmp_path / "m", lambda a: a["model"]["config"]["layers"][1].update(type="Swish")
+# -- hostile files: one error type, naming the file --------------------------------------------
+
+
+def refused(path, match=""):
+    with pytest.raises(nn101.ModelFileError, match=match) as caught:
+        nn101.load(path)
+    assert str(path) in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    return caught.value
+
+
+def test_a_tiny_architecture_declaring_a_huge_layer_allocates_nothing(tmp_path):
+    path = model().save(tmp_path / "m.nn101")
+    edited = with_architecture(
+        path,
+        lambda a: a["model"]["config"]["layers"][0]["config"].update(
+            in_features=20000, out_features=20000
+        ),
     )
-    with pytest.raises(ValueError, match="unknown layer type 'Swish'"):
-        nn101.load(tmp_path / "m")
+    tracemalloc.start()
+    try:
+        refused(edited, "declares 400,020,027 parameters")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 << 20  # bytes; Dense(20000, 20000) alone would be 1.6 GB
 
 
-def test_mis_shaped_array(tmp_path):
-    model().save(tmp_path / "m")
-    edit_architecture(
-        tmp_path / "m", lambda a: a["model"]["config"]["layers"][2]["config"].update(out_features=5)
-    )
-    with pytest.raises(ValueError, match=r"'2.weight'.*shape \(8, 3\).*expects \(8, 5\)"):
-        nn101.load(tmp_path / "m")
+def test_a_zip_bomb_member_is_refused_before_it_is_decompressed(tmp_path):
+    path = model().save(tmp_path / "m.nn101")
+    npy = io.BytesIO()
+    np.save(npy, np.zeros((1 << 22,), np.float32))  # 16 MiB of zeros: 16 kB deflated
+    bomb = io.BytesIO()
+    write_zip(bomb, {"0.weight.npy": npy.getvalue()}, zipfile.ZIP_DEFLATED)
+    contents = members(path)
+    contents["weights.npz"] = bomb.getvalue()
+    started = time.perf_counter()
+    refused(write_zip(tmp_path / "bomb.nn101", contents), "zip bomb")
+    assert time.perf_counter() - started < 1.0
 
 
-def test_not_json_and_not_nn101(tmp_path):
-    model().save(tmp_path / "m")
-    (tmp_path / "m" / "architecture.json").write_text("{not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
-        nn101.load(tmp_path / "m")
-    (tmp_path / "m" / "architecture.json").write_text('{"format": "keras"}')
-    with pytest.raises(ValueError, match="not an nn101 architecture"):
-        nn101.load(tmp_path / "m")
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda a: a["model"]["config"]["layers"][0].update(config=None), "config must be"),
+        (lambda a: a["model"]["config"]["layers"][0]["config"].update(rng=1), "'rng'"),
+        (lambda a: a["model"]["config"]["layers"][1].update(type="Swish"), "unknown layer"),
+        (lambda a: a["model"]["config"]["layers"][0]["config"].update(l1="x"), "cannot be built"),
+        (lambda a: a["model"]["config"]["layers"][0]["config"].update(out_features=-3), "non-neg"),
+        (lambda a: a.update(format_version=99), "format_version 99"),
+        (lambda a: a.update(model=[]), '"model"'),
+        (lambda a: a["model"]["config"]["layers"][2]["config"].update(out_features=5), "shape"),
+        (lambda a: a["model"]["config"]["layers"][2]["config"].update(dtype="float64"), "dtype"),
+    ],
+)
+def test_broken_architectures(tmp_path, change, match):
+    refused(with_architecture(model().save(tmp_path / "m.nn101"), change), match)
 
 
-def test_pickled_arrays_are_refused(tmp_path):
-    model().save(tmp_path / "m")
-    objects = np.array([{"evil": 1}], dtype=object)
-    np.savez(tmp_path / "m" / "weights.npz", **{"0.weight": objects})
-    with pytest.raises(ValueError, match="(?i)pickle"):
-        nn101.load(tmp_path / "m")
+@pytest.mark.parametrize(
+    ("replace", "match"),
+    [
+        ({"architecture.json": b"[" * 100_000 + b"]" * 100_000}, "JSON"),
+        ({"architecture.json": b"{not json"}, "not valid JSON"),
+        ({"architecture.json": b'{"format": "keras"}'}, "not an nn101 architecture"),
+        ({"architecture.json": b"\xff\xfe"}, "not valid JSON"),
+        ({"weights.npz": b"PK\x03\x04 not a zip"}, "not a zip"),
+        ({"evil.py": b"print(1)"}, "unexpected members"),
+    ],
+)
+def test_broken_members(tmp_path, replace, match):
+    contents = members(model().save(tmp_path / "m.nn101"))
+    refused(write_zip(tmp_path / "bad.nn101", {**contents, **replace}), match)
 
 
-def test_batchnorm_running_statistics_and_dropout_round_trip(tmp_path):
+def npz(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (lambda w: {**w, "0.weight": np.array([{"evil": 1}], dtype=object)}, "object"),
+        (lambda w: {k: v for k, v in w.items() if k != "2.bias"}, "missing arrays"),
+        (lambda w: {**w, "extra": np.zeros(3, np.float32)}, "unexpected arrays"),
+    ],
+)
+def test_broken_weights(tmp_path, weights, match):
+    path = model().save(tmp_path / "m.nn101")
+    contents = members(path)
+    with np.load(io.BytesIO(contents["weights.npz"])) as saved:
+        arrays = weights({k: saved[k] for k in saved.files})
+    contents["weights.npz"] = npz(**arrays)
+    refused(write_zip(tmp_path / "bad.nn101", contents), match)
+
+
+def test_a_non_npy_member_in_the_weights(tmp_path):
+    contents = members(model().save(tmp_path / "m.nn101"))
+    inner = io.BytesIO(contents["weights.npz"])
+    with zipfile.ZipFile(inner, "a") as archive:
+        archive.writestr("payload.pkl", b"\x80\x04K\x01.")
+    contents["weights.npz"] = inner.getvalue()
+    refused(write_zip(tmp_path / "bad.nn101", contents), "not a .npy array")
+
+
+def test_truncated_and_flipped_files(tmp_path):
+    data = model().save(tmp_path / "m.nn101").read_bytes()
     rng = np.random.default_rng(0)
-    original = nn101.Sequential(
-        nn101.Dense(4, 6, rng=rng),
-        nn101.BatchNorm1d(6),
-        nn101.ReLU(),
-        nn101.Dropout(0.5, rng=rng),
-        nn101.Dense(6, 2, rng=rng),
-    )
-    x = rng.normal(size=(32, 4)).astype(np.float32)
-    for _ in range(3):  # training-mode passes move the running statistics away from 0 / 1
-        original.forward(x, training=True)
-    original.save(tmp_path / "m")
-    loaded = nn101.load(tmp_path / "m")
-    assert not np.allclose(loaded[1].running_mean, 0)
-    np.testing.assert_array_equal(loaded[1].running_var, original[1].running_var)
-    np.testing.assert_array_equal(loaded.predict(x), original.predict(x))
-    assert loaded[3].rate == 0.5
-
-
-def test_a_model_with_a_custom_initializer_saves_and_loads(tmp_path):
-    import functools
-
-    init = functools.partial(nn101.init.normal, std=0.3)
-    rng = np.random.default_rng(0)
-    original = nn101.Sequential(nn101.Dense(3, 4, rng=rng, weight_init=init))
-    # a partial of a named initializer is stored as [name, keywords], so it rebuilds exactly
-    assert original[0].config()["weight_init"] == ["normal", {"std": 0.3}]
-    rebuilt = nn101.Dense(3, 4, rng=np.random.default_rng(0), weight_init=("normal", {"std": 0.3}))
-    np.testing.assert_array_equal(rebuilt.weight.value, original[0].weight.value)
-    original.save(tmp_path / "m")
-    x = np.ones((2, 3), np.float32)
-    np.testing.assert_array_equal(nn101.load(tmp_path / "m").predict(x), original.predict(x))
-
-    def mine(rng, shape, fan_in=None, fan_out=None, dtype=np.float32):
-        return np.full(shape, 0.5, dtype)
-
-    assert nn101.Dense(3, 4, weight_init=mine).config()["weight_init"] == "custom:mine"
-    with pytest.raises(ValueError, match="custom function and cannot be rebuilt"):
-        nn101.Dense(3, 4, weight_init="custom:partial")
+    for k in range(60):
+        blob = bytearray(data[: rng.integers(0, len(data))] if k % 2 else data)
+        if k % 2 == 0:
+            blob[rng.integers(0, len(blob))] ^= int(rng.integers(1, 256))
+        path = tmp_path / f"bad{k}.nn101"
+        path.write_bytes(bytes(blob))
+        try:
+            nn101.load(path)  # a flip in an unused byte (a zip comment, padding) may load
+        except nn101.ModelFileError as error:
+            assert str(path) in str(error)
