@@ -15,12 +15,14 @@ Each route is ``path -> (mode, body)``:
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 DRIP_SECONDS = 0.1
 ENDLESS_LIMIT = 1 << 30  # the server's own safety stop, far above any cap under test
@@ -110,11 +112,18 @@ def make_handler(mirrors: FakeMirrors) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving() -> Iterator[FakeMirrors]:
-    """A running server; on exit every handler is released and the server closed."""
+def serving(tls: Path | None = None) -> Iterator[FakeMirrors]:
+    """A running server (https with the certificate and key in the PEM file ``tls``); on exit
+    every handler is released and the server closed."""
     mirrors = FakeMirrors()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(mirrors))
-    mirrors.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        scheme = "https"
+    mirrors.base = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -338,4 +339,26 @@ def test_a_killed_download_is_cleaned_up_by_the_next(server, tmp_path):
         child.wait()
     assert len(list(tmp_path.glob(".file.gz.*.part"))) == 1
     fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+    assert listing(tmp_path) == ["file.gz"]
+
+
+TLS = Path(__file__).parent / "tls" / "localhost.pem"  # self-signed for 127.0.0.1, test only
+
+
+def test_https_verifies_certificates_and_keeps_the_bounds(tmp_path, monkeypatch):
+    """The real mirrors are https: certificates are verified (the test server's only once
+    trusted through SSL_CERT_FILE) and the deadline still ends a drip."""
+    with serving(tls=TLS) as server:
+        server.routes["/a/file.gz"] = ("ok", PAYLOAD)
+        server.routes["/d/drip.gz"] = ("drip", PAYLOAD[:40])
+        with pytest.raises(DownloadError, match="CERTIFICATE_VERIFY_FAILED"):
+            fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+        monkeypatch.setenv("SSL_CERT_FILE", str(TLS))
+        path = fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
+        assert path.read_bytes() == PAYLOAD
+        sha = hashlib.sha256(PAYLOAD[:40]).hexdigest()
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="timed out"):
+            fetch_file("drip.gz", sha, tmp_path, [server.url("d")], timeout=1.0, progress=False)
+        assert time.monotonic() - start < 2.5
     assert listing(tmp_path) == ["file.gz"]
