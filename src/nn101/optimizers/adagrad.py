@@ -65,12 +65,12 @@ class AdaGrad(Optimizer):
         wd, eps = self.weight_decay, self.eps
         lr_t = self.learning_rate / (1 + (self.step_count - 1) * self.lr_decay)
         for p, state in self.parameter_states():
-            w, G, tmp = p.value, state["sum_sq"], self.scratch(p)
-            g = p.grad + wd * w if wd else p.grad  # g <- ∇L(θ) + λθ
+            theta, G, tmp = p.value, state["sum_sq"], self.scratch(p)
+            g = p.grad + wd * theta if wd else p.grad  # g <- ∇L(θ) + λθ
             G += np.square(g, out=tmp)  # G <- G + g²
             s = np.sqrt(G, out=tmp)  # s <- √G + ε, in the scratch array
             s += eps
-            w -= np.multiply(lr_t, np.divide(g, s, out=s), out=s)  # θ <- θ - η_t g / s
+            theta -= np.multiply(np.divide(g, s, out=s), lr_t, out=s)  # θ <- θ - η_t g / s
 
 
 OPTIMIZERS.add("adagrad", AdaGrad)

@@ -106,21 +106,21 @@ class Adam(_AdamFamily):
         lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         eps_t = self.eps * math.sqrt(1 - b2**t)
         for p, state in self.parameter_states():
-            w, m, v, tmp = p.value, state["m"], state["v"], self.scratch(p)
+            theta, m, v, tmp = p.value, state["m"], state["v"], self.scratch(p)
             g = p.grad
             if wd and self.decoupled:
-                w *= 1 - lr * wd  # θ <- θ - η λ θ  (AdamW)
+                theta *= 1 - lr * wd  # θ <- θ - η λ θ  (AdamW)
             elif wd:
-                g = g + wd * w  # g <- ∇L(θ) + λθ  (Adam)
+                g = g + wd * theta  # g <- ∇L(θ) + λθ  (Adam)
             m *= b1  # m <- β₁ m + (1 - β₁) g
-            m += np.multiply(1 - b1, g, out=tmp)
+            m += np.multiply(g, 1 - b1, out=tmp)
             v *= b2  # v <- β₂ v + (1 - β₂) g²
-            v += np.multiply(1 - b2, np.square(g, out=tmp), out=tmp)
+            v += np.multiply(np.square(g, out=tmp), 1 - b2, out=tmp)
             if self.amsgrad:
                 v = np.maximum(state["v_max"], v, out=state["v_max"])  # v̂ <- max(v̂, v)
             s = np.sqrt(v, out=tmp)  # s <- √v̂ + ε_t, in the scratch array
             s += eps_t
-            w -= np.multiply(lr_t, np.divide(m, s, out=s), out=s)  # θ <- θ - η_t m / s
+            theta -= np.multiply(np.divide(m, s, out=s), lr_t, out=s)  # θ <- θ - η_t m / s
 
 
 class AdamW(Adam):
@@ -190,15 +190,15 @@ class AdaMax(_AdamFamily):
         b1, b2 = self.betas
         lr_t = self.learning_rate / (1 - b1**self.step_count)
         for p, state in self.parameter_states():
-            w, m, u, tmp = p.value, state["m"], state["u"], self.scratch(p)
-            g = p.grad + wd * w if wd else p.grad  # g <- ∇L(θ) + λθ
+            theta, m, u, tmp = p.value, state["m"], state["u"], self.scratch(p)
+            g = p.grad + wd * theta if wd else p.grad  # g <- ∇L(θ) + λθ
             m *= b1  # m <- β₁ m + (1 - β₁) g
-            m += np.multiply(1 - b1, g, out=tmp)
+            m += np.multiply(g, 1 - b1, out=tmp)
             u *= b2  # u <- max(β₂ u, |g| + ε)
             abs_g = np.abs(g, out=tmp)
             abs_g += eps
             np.maximum(u, abs_g, out=u)
-            w -= np.multiply(lr_t, np.divide(m, u, out=tmp), out=tmp)  # θ <- θ - η_t m / u
+            theta -= np.multiply(np.divide(m, u, out=tmp), lr_t, out=tmp)  # θ <- θ - η_t m / u
 
 
 class Nadam(_AdamFamily):
@@ -212,7 +212,8 @@ class Nadam(_AdamFamily):
         s = √(v / (1 - β₂ᵗ)) + ε
         θ <- θ - η (1 - μ_t) / (1 - Π_t) · g / s - η μ_{t+1} / (1 - Π_t μ_{t+1}) · m / s
 
-    The step uses s √c₂ = √v + ε √c₂ (c₂ = 1 - β₂ᵗ) and folds √c₂ into the two coefficients.
+    The step writes the last line θ <- θ - η_g g / s - η_m m / s; it computes s √c₂ = √v + ε √c₂
+    (c₂ = 1 - β₂ᵗ), folds √c₂ into η_g and η_m, and makes s once per term (one scratch array).
 
     Source: Dozat 2016, "Incorporating Nesterov momentum into Adam", ICLR workshop.
     """
@@ -256,20 +257,20 @@ class Nadam(_AdamFamily):
         lr_m = lr * mu_next / (1 - self.mu_product * mu_next) * c2_sqrt
         eps_t = self.eps * c2_sqrt
         for p, state in self.parameter_states():
-            w, m, v, tmp = p.value, state["m"], state["v"], self.scratch(p)
+            theta, m, v, tmp = p.value, state["m"], state["v"], self.scratch(p)
             g = p.grad
             if wd and self.decoupled_weight_decay:
-                w *= 1 - lr * wd  # θ <- θ - η λ θ
+                theta *= 1 - lr * wd  # θ <- θ - η λ θ
             elif wd:
-                g = g + wd * w  # g <- ∇L(θ) + λθ
+                g = g + wd * theta  # g <- ∇L(θ) + λθ
             m *= b1  # m <- β₁ m + (1 - β₁) g
-            m += np.multiply(1 - b1, g, out=tmp)
+            m += np.multiply(g, 1 - b1, out=tmp)
             v *= b2  # v <- β₂ v + (1 - β₂) g²
-            v += np.multiply(1 - b2, np.square(g, out=tmp), out=tmp)
+            v += np.multiply(np.square(g, out=tmp), 1 - b2, out=tmp)
             for lr_x, x in [(lr_g, g), (lr_m, m)]:  # θ <- θ - η_g g / s - η_m m / s
-                s = np.sqrt(v, out=tmp)  # s √c₂, in the scratch array (made once per term)
+                s = np.sqrt(v, out=tmp)  # s √c₂, in the scratch array
                 s += eps_t
-                w -= np.multiply(lr_x, np.divide(x, s, out=s), out=s)
+                theta -= np.multiply(np.divide(x, s, out=s), lr_x, out=s)
 
 
 OPTIMIZERS.add("adam", Adam)

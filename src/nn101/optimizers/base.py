@@ -38,7 +38,9 @@ class Optimizer:
     and names its hyperparameters in ``hyperparameter_names`` so that ``state_dict`` saves them.
     ``state[i]`` holds the arrays parameter ``i`` carries between steps (moments, momentum
     buffers), made by ``init_state`` before its first step. ``scratch(p)`` is one array shaped
-    like ``p.value``, reused every step, so that a step allocates nothing.
+    like ``p.value``, reused every step, so that a step allocates nothing; the one exception is
+    coupled weight decay (``weight_decay > 0`` on all but AdamW), whose g = ∇L(θ) + λθ is a new
+    array, as in PyTorch, so that ``p.grad`` stays as backward left it.
     """
 
     hyperparameter_names: ClassVar[tuple[str, ...]] = ("learning_rate",)

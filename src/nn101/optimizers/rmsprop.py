@@ -64,36 +64,31 @@ class RMSprop(Optimizer):
 
     def step(self) -> None:
         self.step_count += 1
-        lr, a, mu, wd, eps = (
-            self.learning_rate,
-            self.alpha,
-            self.momentum,
-            self.weight_decay,
-            self.eps,
-        )
+        lr, a, mu, eps = self.learning_rate, self.alpha, self.momentum, self.eps
+        wd = self.weight_decay
         for p, state in self.parameter_states():
-            w, v, tmp = p.value, state["square_avg"], self.scratch(p)
-            g = p.grad + wd * w if wd else p.grad  # g <- ∇L(θ) + λθ
+            theta, v, tmp = p.value, state["square_avg"], self.scratch(p)
+            g = p.grad + wd * theta if wd else p.grad  # g <- ∇L(θ) + λθ
             v *= a  # v <- α v + (1 - α) g²
-            v += np.multiply(1 - a, np.square(g, out=tmp), out=tmp)
+            v += np.multiply(np.square(g, out=tmp), 1 - a, out=tmp)
             if self.centered:
                 g_avg = state["grad_avg"]
                 g_avg *= a  # ḡ <- α ḡ + (1 - α) g
-                g_avg += np.multiply(1 - a, g, out=tmp)
+                g_avg += np.multiply(g, 1 - a, out=tmp)
                 s = np.subtract(v, np.square(g_avg, out=tmp), out=tmp)  # s <- √(v - ḡ²) + ε
                 np.sqrt(s, out=s)
             else:
                 s = np.sqrt(v, out=tmp)  # s <- √v + ε
             s += eps
             if mu == 0:
-                w -= np.multiply(lr, np.divide(g, s, out=s), out=s)  # θ <- θ - η g / s
+                theta -= np.multiply(np.divide(g, s, out=s), lr, out=s)  # θ <- θ - η g / s
                 continue
             b = state.get("momentum_buffer")
             if b is None:  # the first step with momentum (1cycle may switch it on later)
-                b = state["momentum_buffer"] = np.zeros_like(w)
+                b = state["momentum_buffer"] = np.zeros_like(theta)
             b *= mu  # b <- μ b + g / s
             b += np.divide(g, s, out=s)
-            w -= np.multiply(lr, b, out=tmp)  # θ <- θ - η b
+            theta -= np.multiply(b, lr, out=tmp)  # θ <- θ - η b
 
 
 OPTIMIZERS.add("rmsprop", RMSprop)

@@ -62,22 +62,22 @@ class SGD(Optimizer):
         self.step_count += 1
         lr, mu, tau, wd = self.learning_rate, self.momentum, self.dampening, self.weight_decay
         for p, state in self.parameter_states():
-            w, tmp = p.value, self.scratch(p)  # tmp: scratch array for the products below
-            g = p.grad + wd * w if wd else p.grad  # g <- ∇L(θ) + λθ
+            theta, tmp = p.value, self.scratch(p)  # tmp: a scratch array for products
+            g = p.grad + wd * theta if wd else p.grad  # g <- ∇L(θ) + λθ
             if mu == 0:
-                w -= np.multiply(lr, g, out=tmp)  # θ <- θ - η g
+                theta -= np.multiply(g, lr, out=tmp)  # θ <- θ - η g
                 continue
             b = state.get("momentum_buffer")
             if b is None:  # the first step with momentum (1cycle may switch it on later)
                 b = state["momentum_buffer"] = g.copy()  # b <- g
             else:
                 b *= mu  # b <- μ b + (1 - τ) g
-                b += np.multiply(1 - tau, g, out=tmp) if tau else g
+                b += np.multiply(g, 1 - tau, out=tmp) if tau else g
             if self.nesterov:
-                w -= np.multiply(lr, g, out=tmp)  # θ <- θ - η (g + μ b)
-                w -= np.multiply(lr * mu, b, out=tmp)
+                theta -= np.multiply(g, lr, out=tmp)  # θ <- θ - η (g + μ b)
+                theta -= np.multiply(b, lr * mu, out=tmp)
             else:
-                w -= np.multiply(lr, b, out=tmp)  # θ <- θ - η b
+                theta -= np.multiply(b, lr, out=tmp)  # θ <- θ - η b
 
 
 OPTIMIZERS.add("sgd", SGD)
