@@ -10,13 +10,23 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=9)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## What a line cannot do: XOR
@@ -39,18 +49,18 @@ rng = np.random.default_rng(seed=9)
 # ## One hidden layer
 #
 # The fix is to compute new features first and classify on those. A network with one hidden
-# layer of $H$ units computes
+# layer of $M$ units computes
 #
-# $$H = \phi(X W_1 + b_1), \qquad Z = H W_2 + b_2,$$
+# $$H = \phi(X W^{(1)} + b^{(1)}), \qquad Z = H W^{(2)} + b^{(2)},$$
 #
-# with $W_1 \in \mathbb{R}^{D \times H}$, $W_2 \in \mathbb{R}^{H \times K}$ and an element-wise
+# with $W^{(1)} \in \mathbb{R}^{D \times M}$, $W^{(2)} \in \mathbb{R}^{M \times K}$ and an element-wise
 # nonlinearity $\phi$ (ReLU, tanh, ...; chapter 10). The output layer is still a linear
 # classifier, but on the hidden features $H$, which the network learns. The whole model is
 # trained exactly like softmax regression: forward, loss, backward (chapter 8), update.
 #
 # **Why $\phi$ is essential.** Without it the two layers collapse into one:
 #
-# $$(X W_1 + b_1) W_2 + b_2 = X \underbrace{(W_1 W_2)}_{W} + \underbrace{(b_1 W_2 + b_2)}_{b},$$
+# $$(X W^{(1)} + b^{(1)}) W^{(2)} + b^{(2)} = X \underbrace{(W^{(1)} W^{(2)})}_{W} + \underbrace{(b^{(1)} W^{(2)} + b^{(2)})}_{b},$$
 #
 # an affine map again, with exactly the power of softmax regression. Stacking linear layers
 # buys nothing; the nonlinearity between them is what lets the network bend space.
@@ -171,7 +181,7 @@ print(train, test, sep="\n")
 # batch holds whatever is left over.
 
 # %%
-print(inspect.getsource(nn101.data.Dataset.batches))
+show(nn101.data.Dataset.batches)
 sizes = [len(xb) for xb, yb in train.batches(32, shuffle=True, rng=rng)]
 print(f"one epoch: {len(sizes)} batches of sizes {sizes}")
 
@@ -287,12 +297,12 @@ plt.show()
 #
 # The same shallow network in PyTorch, started from the same weights (PyTorch's `Linear`
 # stores $W^\top$), trained on the same mini-batches in float64 with autograd's gradients and
-# the plain update $\theta \leftarrow \theta - \eta \nabla_\theta L$: after 50 steps every
+# the plain update $\theta \leftarrow \theta - \eta \nabla_\theta \mathcal{L}$: after 50 steps every
 # weight must agree with ours. (We write the update out rather than build a `torch.optim.SGD`,
 # whose first construction costs seconds of imports; chapter 15 compares the optimizers.)
 
 # %%
-import torch  # noqa: E402
+import torch
 
 net = nn101.Sequential(
     nn101.Dense(2, 16, dtype=np.float64, rng=rng),
@@ -332,13 +342,106 @@ for ours, theirs in ((net[0], torch_net[0]), (net[2], torch_net[2])):
 print("after 50 gradient steps nn101 and PyTorch weights agree to 1e-10")
 
 # %% [markdown]
+# ## Summary
+#
+# * No line separates XOR, and no linear model can; a hidden layer computes new features
+#   $H = \phi(XW^{(1)} + b^{(1)})$ on which a linear output layer can.
+# * Without the nonlinearity $\phi$ two layers collapse into one affine map.
+# * Two ReLU units solve XOR by hand; on two interleaved spirals, gradient descent finds
+#   hidden units that bend the boundary, where softmax regression stays at chance-like accuracy.
+# * The wider the hidden layer, the more bends the boundary can have: with enough units one
+#   hidden layer can approximate any continuous function, though not necessarily efficiently.
+# * A real training run needs a `Dataset`, a train/test split and shuffled mini-batches;
+#   `Sequential.fit` puts them together.
+#
 # ## Exercises
 #
-# 1. Train `Dense(2, 2)`, `Tanh`, `Dense(2, 1)` with `BinaryCrossEntropy` on noisy XOR from
-#    ten random initializations. How often does it find a solution? Repeat with 8 hidden units.
-# 2. Replace the ReLU in the spiral network by `Identity()`. Explain the result with the
-#    collapse argument above.
-# 3. Plot the 64 lines $x \cdot W_{1,:,j} + b_{1,j} = 0$ where the hidden ReLUs of the
-#    trained spiral network switch on, on top of its decision boundary. How do they relate?
-# 4. With 4 hidden units, train on 90 % of the points instead of 75 %, then on 50 %. How do
-#    training and test accuracy change?
+# **Exercise 1.** Train `Dense(2, 2)`, `Tanh`, `Dense(2, 1)` with `BinaryCrossEntropy` on noisy
+# XOR from ten random initializations. How often does it find a solution? Repeat with 8 hidden
+# units. *Hint:* count a run as solved when its accuracy on the noisy XOR points exceeds 95%.
+#
+# <details><summary>Solution</summary>
+#
+# With two hidden units a sizeable fraction of the runs get stuck in a poor local minimum or a
+# flat region, classifying only three of the four corners correctly; with eight units almost
+# every run succeeds. Extra width gives gradient descent many more ways to reach a solution:
+# one reason why networks in practice are much wider than the minimum the problem needs. The
+# cell below runs the experiment.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+def xor_successes(width, runs=10):
+    solved = 0
+    for seed in range(runs):
+        run_rng = np.random.default_rng(seed)
+        net = nn101.Sequential(
+            nn101.Dense(2, width, rng=run_rng), nn101.Tanh(), nn101.Dense(width, 1, rng=run_rng)
+        )
+        net.fit(
+            x_xor.astype(np.float32),
+            y_xor.astype(np.float32)[:, None],
+            epochs=60,
+            batch_size=40,
+            optimizer=nn101.SGD(net.parameters(), learning_rate=0.5),
+            loss=nn101.BinaryCrossEntropy(),
+            rng=run_rng,
+            verbose=0,
+        )
+        accuracy = np.mean((net.predict(x_xor.astype(np.float32))[:, 0] > 0) == (y_xor == 1))
+        solved += accuracy > 0.95
+    return solved
+
+
+successes = {width: xor_successes(width) for width in (2, 8)}
+print(f"solved out of 10: {successes[2]} with 2 hidden units, {successes[8]} with 8")
+assert successes[8] >= successes[2]
+
+# %% [markdown]
+# **Exercise 2.** Replace the ReLU in the spiral network by `Identity()`. Explain the result with
+# the collapse argument above.
+#
+# <details><summary>Solution</summary>
+#
+# The network becomes an affine map, $X W^{(1)} W^{(2)} + \dots$, exactly as expressive as
+# softmax regression: its decision regions are separated by straight lines and its test
+# accuracy drops to the linear model's. The extra parameters add nothing.
+#
+# </details>
+#
+# **Exercise 3.** Plot the lines $x \cdot W^{(1)}_{:,j} + b^{(1)}_j = 0$ where the hidden ReLUs of
+# the trained spiral network switch on, on top of its decision boundary. How do they relate?
+#
+# <details><summary>Solution</summary>
+#
+# Each hidden ReLU is linear on either side of its line, so the network's output is piecewise
+# linear, with pieces bounded by these lines. The decision boundary is made of segments of the
+# regions they cut out: it bends only where it crosses one of the lines. Many lines fall far
+# from the data or duplicate each other; those units contribute little.
+#
+# </details>
+#
+# **Exercise 4.** With 4 hidden units, train on 90% of the points instead of 75%, then on 50%.
+# How do training and test accuracy change?
+#
+# <details><summary>Solution</summary>
+#
+# A network of 4 hidden units cannot fit the spirals well whatever the split: training and test
+# accuracy stay close to each other and both are limited by the model's capacity
+# (underfitting). More training data barely helps; fewer points make the estimates noisier.
+# Overfitting, where more data would help, shows up with wide networks and few points
+# (chapter 13).
+#
+# </details>
+#
+# ## Further reading
+#
+# * G. Cybenko, "Approximation by superpositions of a sigmoidal function", *Mathematics of
+#   Control, Signals and Systems* 2 (1989); K. Hornik, "Approximation capabilities of
+#   multilayer feedforward networks", *Neural Networks* 4 (1991): the universal approximation
+#   theorems.
+# * M. Nielsen, *Neural Networks and Deep Learning*, chapter 4 (2015): a visual proof that
+#   neural networks can compute any function.
+# * A. Karpathy, CS231n notes, "Neural networks part 1: setting up the architecture" (2015):
+#   layers, capacity and the spiral example.
