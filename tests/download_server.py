@@ -15,6 +15,7 @@ Each route is ``path -> (mode, body)``:
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 import threading
 import time
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+PAYLOAD = b"fake dataset file\n" * 1000
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
 DRIP_SECONDS = 0.1
 ENDLESS_LIMIT = 1 << 30  # the server's own safety stop, far above any cap under test
 
@@ -109,6 +112,11 @@ def make_handler(mirrors: FakeMirrors) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def listing(directory: Path) -> list[str]:
+    """The names in ``directory`` (hidden ``.part`` files included), sorted; [] if absent."""
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 @contextmanager
