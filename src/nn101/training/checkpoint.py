@@ -138,11 +138,14 @@ def _stateful(callbacks: Any) -> list[Callback]:
 
 
 def _restore_callbacks(callbacks: list[Callback], saved: list[Any]) -> None:
-    names = [type(c).__name__ for c in callbacks]
-    if names != [name for name, _ in saved]:
-        raise ValueError(f"callbacks {[n for n, _ in saved]} were saved, this run has {names}")
-    for callback, (_, callback_state) in zip(callbacks, saved, strict=True):
-        callback.load_state_dict(callback_state)
+    """Each callback gets the next saved state of its class (a callback added since the
+    checkpoint starts afresh; the state of one removed is ignored)."""
+    remaining = [(str(name), callback_state) for name, callback_state in saved]
+    for callback in callbacks:
+        name = type(callback).__name__
+        match = next((i for i, (saved_name, _) in enumerate(remaining) if saved_name == name), None)
+        if match is not None:
+            callback.load_state_dict(remaining.pop(match)[1])
 
 
 def _restore_layer_states(model: Layer, saved: dict[str, Any]) -> None:
@@ -278,9 +281,9 @@ class Checkpoint(Callback):
         """Write a checkpoint of ``state`` now, then drop those no longer kept."""
         path = save_checkpoint(state, self.path_for(state))
         if self.keep_last is not None:
-            old = [p for p in _checkpoints(self.directory) if p.name != self.best_name]
-            for stale in old[: -self.keep_last]:
-                stale.unlink(missing_ok=True)
+            for stale in _checkpoints(self.directory)[: -self.keep_last]:
+                if stale.name != self.best_name:
+                    stale.unlink(missing_ok=True)
         return path
 
     def state_dict(self) -> dict[str, Any]:
