@@ -13,14 +13,24 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 from nn101.functional import sigmoid
 
 rng = np.random.default_rng(seed=10)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## The activation functions
@@ -55,13 +65,15 @@ rng = np.random.default_rng(seed=10)
 # in $y$):
 
 # %%
-print(inspect.getsource(nn101.Tanh))
-print(inspect.getsource(nn101.ReLU))
+show(nn101.Tanh.forward)
+show(nn101.Tanh.backward)
+show(nn101.ReLU.forward)
+show(nn101.ReLU.backward)
 
 # %% [markdown]
 # The figure is computed by the layers themselves: `forward` on a grid gives the function, and
 # `backward` with an upstream gradient of ones gives the derivative at every point (for an
-# element-wise layer $\partial L/\partial z = g \odot \phi'(z)$, so $g = 1$ leaves
+# element-wise layer $\partial \mathcal{L}/\partial z = g \odot \phi'(z)$, so $g = 1$ leaves
 # $\phi'(z)$).
 
 # %%
@@ -124,7 +136,7 @@ for name in ("sigmoid", "tanh"):
 # `Softmax.backward`:
 
 # %%
-print(inspect.getsource(nn101.Softmax.backward))
+show(nn101.Softmax.backward)
 
 layer = nn101.Softmax()
 logits = np.array([[1.0, 2.0, 0.5, -1.0]])
@@ -280,7 +292,7 @@ for name, accuracies in curves.items():
 # through the sigmoid) against PyTorch's, in float64.
 
 # %%
-import torch  # noqa: E402
+import torch
 
 x = rng.normal(scale=3.0, size=(6, 5))
 upstream = rng.normal(size=(6, 5))
@@ -316,15 +328,88 @@ assert np.allclose(bce.backward(), z_t.grad.numpy(), rtol=0, atol=1e-10)
 print("PyTorch agrees on 5 activations and both losses")
 
 # %% [markdown]
+# ## Summary
+#
+# * The sigmoid and tanh saturate: their slopes, at most $\tfrac14$ and 1, vanish for large
+#   $|z|$. ReLU's slope is exactly 1 for $z > 0$ and 0 below, cheap and non-saturating for
+#   positive inputs, at the risk of "dead" units; leaky ReLU keeps a small slope $\alpha$.
+# * Softmax is a vector function: its backward pass multiplies by its Jacobian
+#   $\operatorname{diag}(p) - p^\top p$ without forming it.
+# * Each output goes with a loss: identity with squared error for numbers, sigmoid with binary
+#   cross-entropy and softmax with cross-entropy for classes. With the matching pair the
+#   gradient at the logits is simply prediction minus target.
+# * A squared error on a sigmoid multiplies that gradient by $\sigma'(z)$, so a confidently
+#   wrong unit learns slowest exactly when it is most wrong.
+#
 # ## Exercises
 #
-# 1. Show that $\sigma'(z) \le \tfrac14$ and $\tanh'(z) \le 1$, and find $z$ at which the
-#    sigmoid's slope has fallen to 1 % of its maximum.
-# 2. Derive the Jacobian of softmax for $K = 2$ and show that it reduces to the sigmoid's
-#    derivative (chapter 7's bridge, one derivative further).
-# 3. Repeat the "confidently wrong" experiment with the squared error on the *logits*
-#    (identity output) against 0/1 targets. Does it get stuck? What is wrong with it instead?
-#    (Hint: what does it do to an example that is confidently *right*?)
-# 4. Build a 10-layer network with ReLU and count, after a few epochs of training on the
-#    digits, how many hidden units are dead (zero for every training image). Repeat with
-#    leaky ReLU.
+# **Exercise 1.** Show that $\sigma'(z) \le \tfrac14$ and $\tanh'(z) \le 1$, and find $z$ at which
+# the sigmoid's slope has fallen to 1% of its maximum. *Hint:* $\sigma' = \sigma(1 - \sigma)$,
+# and $s(1 - s)$ is largest at $s = \tfrac12$.
+#
+# <details><summary>Solution</summary>
+#
+# $\sigma(1 - \sigma) \le \tfrac14$ with equality at $\sigma = \tfrac12$, i.e. $z = 0$;
+# $\tanh' = 1 - \tanh^2 \le 1$, equality at 0. The slope is 1% of $\tfrac14$ when
+# $\sigma(1-\sigma) = 0.0025$, i.e. $\sigma = (1 + \sqrt{0.99})/2$, at
+# $z = \log(\sigma / (1 - \sigma)) \approx 5.99$. Checked below.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+s_one_percent = (1 + np.sqrt(0.99)) / 2
+z_one_percent = np.log(s_one_percent / (1 - s_one_percent))
+slope = nn101.Sigmoid()
+slope.forward(np.array([[z_one_percent]]))
+print(f"z = {z_one_percent:.4f}: slope {slope.backward(np.ones((1, 1)))[0, 0]:.6f}")
+assert np.isclose(slope.backward(np.ones((1, 1)))[0, 0], 0.01 * 0.25)
+
+# %% [markdown]
+# **Exercise 2.** Derive the Jacobian of softmax for $K = 2$ and show that it reduces to the
+# sigmoid's derivative (chapter 7's bridge, one derivative further).
+#
+# <details><summary>Solution</summary>
+#
+# With $p_1 = \sigma(z_1 - z_2)$ and $p_2 = 1 - p_1$: $\partial p_1 / \partial z_1 = p_1(1 - p_1)
+# = \sigma'(z_1 - z_2)$, $\partial p_1 / \partial z_2 = -p_1(1 - p_1)$, and the second row is the
+# negative of the first. The whole Jacobian is $\sigma'(z_1 - z_2)$ times
+# $\begin{bmatrix} 1 & -1 \\ -1 & 1 \end{bmatrix}$: only the difference of the scores matters.
+#
+# </details>
+#
+# **Exercise 3.** Repeat the "confidently wrong" experiment with the squared error on the
+# *logits* (identity output) against 0/1 targets. Does it get stuck? What is wrong with it
+# instead? *Hint:* what does it do to an example that is confidently *right*?
+#
+# <details><summary>Solution</summary>
+#
+# It does not get stuck: the gradient $2(z - y)/N$ grows with the error. But it punishes an
+# example that is confidently right, e.g. $z = 5$ for target 1, as hard as one that is wrong
+# by the same distance, pulling the logits of easy examples back towards the target value and
+# letting them dominate the fit. The boundary is then set by the well-classified bulk rather
+# than by the examples near the boundary: the classification is worse than with cross-entropy.
+#
+# </details>
+#
+# **Exercise 4.** Build a 10-layer network with ReLU and count, after a few epochs of training on
+# the digits, how many hidden units are dead (zero for every training image). Repeat with leaky
+# ReLU.
+#
+# <details><summary>Solution</summary>
+#
+# With a moderate learning rate and He initialization only a few percent of ReLU units die;
+# with a large learning rate a single large step can push a unit's bias far negative, and
+# whole layers can die. Leaky ReLU units never output exactly zero for every input, so none are
+# dead, and a unit pushed negative still receives a gradient of slope $\alpha$ to come back.
+#
+# </details>
+#
+# ## Further reading
+#
+# * X. Glorot, A. Bordes and Y. Bengio, "Deep sparse rectifier neural networks", AISTATS
+#   (2011): why ReLU trains deep networks better than the sigmoid.
+# * A. L. Maas, A. Y. Hannun and A. Y. Ng, "Rectifier nonlinearities improve neural network
+#   acoustic models", ICML workshop (2013): the leaky ReLU.
+# * M. Nielsen, *Neural Networks and Deep Learning*, chapter 3 (2015): the cross-entropy cost
+#   and the learning slowdown of a squared error on sigmoid outputs.
