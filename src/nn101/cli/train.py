@@ -1,0 +1,143 @@
+"""``nn101 train``: check everything, load the data, build the recipe's model, fit, save.
+
+Every option and path is checked before the data is read; the model is saved only when
+training ended with finite weights, so a diverged run never replaces a good model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nn101 import serialization
+from nn101.cli import interrupt
+from nn101.cli.datasets import InputSpec, load_dataset, split_validation
+from nn101.cli.errors import UsageError
+from nn101.cli.inputs import check_labels, read_array
+from nn101.cli.models import MODELS, Built
+from nn101.cli.paths import check_model_out
+from nn101.data.dataset import Dataset
+from nn101.losses import SoftmaxCrossEntropy
+
+__all__ = ["DEFAULT_OUT", "run_train"]
+
+DEFAULT_OUT = "nn101-model.nn101"
+"""Written when --out is not given; the one name replaced without --overwrite."""
+
+
+@dataclass
+class Data:
+    """The run's data: ``name`` (a dataset, or ``own``), train, the set reported at the end
+    (``test``, or the validation split for the user's own arrays) and the validation set."""
+
+    name: str
+    train: Dataset
+    report: Dataset | None
+    valid: Dataset | None
+    spec: InputSpec
+    num_classes: int
+
+
+def run_train(args: argparse.Namespace) -> int:
+    out = _check_arguments(args)
+    family = MODELS[args.model]
+    data = _load_data(args, flatten=family.flatten)
+    rng = np.random.default_rng(args.seed)
+    built = family.build(args, data.name, data.spec.shape, data.num_classes, rng)
+    _announce(built, data)
+    start = time.perf_counter()
+    interrupt.fit_or_checkpoint(args, out, built, data.train, data.valid, rng)
+    seconds = time.perf_counter() - start
+    accuracy = _report(built, data, seconds)
+    metadata = _metadata(args, built, data, accuracy)
+    overwrite = args.overwrite or args.out is None  # the default name may be replaced
+    path = serialization.save(built.model, out, metadata=metadata, overwrite=overwrite)
+    print(f"Saved the model to {path} (nn101 evaluate {path})")
+    return 0
+
+
+def _check_arguments(args: argparse.Namespace) -> Path:
+    if (args.x is None) != (args.y is None):
+        raise UsageError("--x and --y go together: inputs X.npy and integer labels Y.npy")
+    if args.x is not None and args.dataset is not None:
+        raise UsageError("give either --dataset or your own --x/--y, not both")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise UsageError(f"--resume {args.resume}: no such checkpoint file")
+    default = args.out is None
+    return check_model_out("--out", args.out or DEFAULT_OUT, overwrite=args.overwrite or default)
+
+
+def _load_data(args: argparse.Namespace, *, flatten: bool) -> Data:
+    if args.x is not None:
+        return _own_data(args)
+    name = args.dataset or "digits"
+    train, test = load_dataset(name, args.data_dir, download=True, flatten=flatten, seed=args.seed)
+    train, valid = split_validation(train, args.val_split or 0.0, args.seed)
+    classes = train.classes
+    assert train.y is not None and test.y is not None
+    num_classes = len(classes) if classes else int(max(train.y.max(), test.y.max())) + 1
+    return Data(name, train, test, valid, InputSpec.of(train), num_classes)
+
+
+def _own_data(args: argparse.Namespace) -> Data:
+    x = read_array("--x", args.x)
+    y = read_array("--y", args.y)
+    check_labels(y, len(x), None, "--y", args.y)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"--x {args.x}: expected finite numbers, got NaN or infinite values")
+    own = Dataset(x.astype(np.float32), y.astype(np.int64), name=Path(args.x).stem)
+    fraction = 0.1 if args.val_split is None else args.val_split
+    train, valid = split_validation(own, fraction, args.seed)
+    return Data("own", train, valid, valid, InputSpec.of(train), int(y.max()) + 1)
+
+
+def _announce(built: Built, data: Data) -> None:
+    s = built.settings
+    sizes = f"{len(data.train):,} train"
+    if data.valid is not None:
+        sizes += f" / {len(data.valid):,} validation"
+    if data.report is not None and data.report is not data.valid:
+        sizes += f" / {len(data.report):,} test"
+    schedule = f" ({s.schedule})" if s.schedule != "constant" else ""
+    print(
+        f"Training {built.description} on {data.name} ({sizes} examples) for {s.epochs} "
+        f"epochs, {s.optimizer} lr={s.learning_rate:g}{schedule}, batch {s.batch_size}",
+        flush=True,
+    )
+
+
+def _report(built: Built, data: Data, seconds: float) -> float | None:
+    if data.report is None:
+        print(f"Trained in {seconds:.1f} s (no test or validation set to report)")
+        return None
+    result = built.model.evaluate(data.report, loss=SoftmaxCrossEntropy())  # type: ignore[attr-defined]
+    which = "Test" if data.report is not data.valid else "Validation"
+    print(
+        f"{which} accuracy: {result['accuracy']:.2%} (loss {result['loss']:.4f}) "
+        f"after {seconds:.1f} s of training",
+        flush=True,
+    )
+    return float(result["accuracy"])
+
+
+def _metadata(
+    args: argparse.Namespace, built: Built, data: Data, accuracy: float | None
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "dataset": data.name,
+        "model": args.model,
+        "input": data.spec.as_dict(),
+        "num_classes": data.num_classes,
+        "settings": {**built.settings.as_dict(), "seed": args.seed},
+    }
+    if data.train.classes:
+        metadata["classes"] = list(data.train.classes)
+    if accuracy is not None:
+        key = "test_accuracy" if data.report is not data.valid else "validation_accuracy"
+        metadata[key] = accuracy
+    return metadata

@@ -1,0 +1,19 @@
+"""Recipes: the model and the training settings ``nn101 train`` uses for each dataset.
+
+A recipe turns a dataset's shapes into a model and says how to fit it (epochs, batch size,
+optimizer, learning rate and its schedule). One module per model family: ``mlp`` (dense
+networks); ``FitSettings`` (``settings``) is shared by all of them.
+"""
+
+from nn101.recipes.mlp import MLP_RECIPES, MLPRecipe, build_mlp, mlp_recipe, parse_hidden
+from nn101.recipes.settings import SCHEDULES, FitSettings
+
+__all__ = [
+    "FitSettings",
+    "MLPRecipe",
+    "MLP_RECIPES",
+    "SCHEDULES",
+    "build_mlp",
+    "mlp_recipe",
+    "parse_hidden",
+]
