@@ -121,14 +121,20 @@ def dead_pid() -> int:
 
 def test_stale_part_files_are_removed_and_nothing_else(server, tmp_path):
     server.routes["/a/file.gz"] = ("ok", PAYLOAD)
-    stale = tmp_path / f".file.gz.{dead_pid()}.k2x9_q.part"
+    stale = [
+        tmp_path / f".file.gz.{dead_pid()}.k2x9_q7z.part",  # its process is gone
+        tmp_path / ".file.gz.a1b2c3d4.part",  # nn101 0.1's name, two days old
+    ]
     kept = [
-        tmp_path / f".file.gz.{os.getpid()}.abc.part",  # a live download of this process
-        tmp_path / f".other.gz.{dead_pid()}.abc.part",  # another file's
+        tmp_path / f".file.gz.{os.getpid()}.abcdefgh.part",  # a live download of this process
+        tmp_path / f".other.gz.{dead_pid()}.abcdefgh.part",  # another file's
+        tmp_path / ".file.gz.z9y8x7w6.part",  # nn101 0.1's name, recent
         tmp_path / ".file.gz.notes.part",  # not named by nn101
     ]
-    for path in [stale, *kept]:
+    for path in [*stale, *kept]:
         path.write_bytes(b"half")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale[1], (two_days_ago, two_days_ago))
     fetch_file("file.gz", SHA, tmp_path, [server.url("a")], progress=False)
     assert listing(tmp_path) == sorted(["file.gz", *(p.name for p in kept)])
 

@@ -127,16 +127,18 @@ def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(Handler, SecureHandler(context=context), _HttpOnlyRedirects)
 
 
-PART_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.part")
+TOKEN = r"[a-z0-9_]{8}"  # what tempfile.mkstemp puts between prefix and suffix
 
 
 def remove_stale_parts(directory: Path, filename: str) -> list[Path]:
-    """Remove the ``.part`` files of ``filename`` whose download process is gone (or that are
-    older than a day). Returns what was removed. Touches nothing else."""
+    """Remove the ``.part`` files of ``filename`` whose download process is gone, or that are
+    older than a day (those of nn101 0.1 carry no process id: only by age). Returns what was
+    removed. Touches no other file."""
+    name = re.compile(rf"\.{re.escape(filename)}\.(?:(?P<pid>\d+)\.)?{TOKEN}\.part")
     removed = []
     for path in directory.glob(f".{glob.escape(filename)}.*.part"):
-        match = PART_NAME.fullmatch(path.name)
-        if match is None or match["name"] != filename or not _abandoned(path, int(match["pid"])):
+        match = name.fullmatch(path.name)
+        if match is None or not _abandoned(path, match["pid"]):
             continue
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -144,18 +146,20 @@ def remove_stale_parts(directory: Path, filename: str) -> list[Path]:
     return removed
 
 
-def _abandoned(path: Path, pid: int) -> bool:
+def _abandoned(path: Path, pid: str | None) -> bool:
     try:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return False
     if age > STALE_AFTER:
         return True
-    if pid == os.getpid():
+    if pid is None:
+        return False  # written by nn101 0.1: no process to ask about
+    if int(pid) == os.getpid():
         return False  # another thread of this process may be writing it
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
         return True
     except PermissionError:
         return False  # alive, owned by another user
