@@ -13,13 +13,23 @@
 # %%
 import functools
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
 
 rng = np.random.default_rng(seed=11)
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## Why random, and why zero will not do
@@ -28,7 +38,7 @@ rng = np.random.default_rng(seed=11)
 # the same outgoing weights. Then every hidden unit computes the same function of the input,
 # receives the same gradient, and takes the same step. The units stay identical forever: a
 # layer of 100 units trained this way is a layer of one. (All zeros is the extreme case:
-# then no gradient reaches the first layer at all, since $\partial L/\partial H = G W_2^\top = 0$.)
+# then no gradient reaches the first layer at all, since $\partial \mathcal{L}/\partial H = G W^{(2)\top} = 0$.)
 # Random initial weights **break the symmetry**. What remains is to choose the
 # distribution's scale. Biases have no symmetry to break and start at zero.
 
@@ -85,10 +95,10 @@ assert np.allclose(W1, W1[:, :1])  # every column equals the first
 # $n_{\text{in}} v < 1$ and explodes if $n_{\text{in}} v > 1$. The forward pass is stable for
 # $v = 1/n_{\text{in}}$ (LeCun's rule).
 #
-# The backward pass multiplies by $W^\top$ instead (chapter 8: $\partial L/\partial x =
+# The backward pass multiplies by $W^\top$ instead (chapter 8: $\partial \mathcal{L}/\partial x =
 # g W^\top$), a sum over the $n_{\text{out}}$ outputs, so the same argument gives
-# $\operatorname{Var}(\partial L / \partial x) = n_{\text{out}}\, v\,
-# \operatorname{Var}(\partial L / \partial z)$ and asks for $v = 1/n_{\text{out}}$. Glorot
+# $\operatorname{Var}(\partial \mathcal{L} / \partial x) = n_{\text{out}}\, v\,
+# \operatorname{Var}(\partial \mathcal{L} / \partial z)$ and asks for $v = 1/n_{\text{out}}$. Glorot
 # and Bengio (2010) compromise between the two with the harmonic mean:
 #
 # $$v = \frac{2}{n_{\text{in}} + n_{\text{out}}}.$$
@@ -114,8 +124,8 @@ assert np.allclose(W1, W1[:, :1])  # every column equals the first
 # (`weight_init="he_normal"`) or as a function:
 
 # %%
-print(inspect.getsource(nn101.init.glorot_uniform))
-print(inspect.getsource(nn101.init.he_normal))
+show(nn101.init.glorot_uniform)
+show(nn101.init.he_normal)
 
 # %%
 fan_in, fan_out = 400, 200
@@ -301,7 +311,7 @@ for name, h in curves.items():
 # statistics agree.
 
 # %%
-import torch  # noqa: E402
+import torch
 
 generator = torch.Generator().manual_seed(0)
 fan_in, fan_out = 400, 200
@@ -331,15 +341,92 @@ assert np.allclose(h_t.numpy(), last_outputs["ReLU, He"], rtol=0, atol=1e-10)
 print("PyTorch agrees: Glorot bound and variance, He variance, and all ten layer statistics")
 
 # %% [markdown]
+# ## Summary
+#
+# * Weights must start random, to break the symmetry between units; biases can start at zero.
+# * A layer multiplies the variance of its signal by about $n_{\text{in}} \operatorname{Var}(W)$
+#   forward and $n_{\text{out}} \operatorname{Var}(W)$ backward; over many layers any factor
+#   other than 1 makes signals vanish or explode exponentially.
+# * Glorot's rule, $\operatorname{Var}(W) = 2 / (n_{\text{in}} + n_{\text{out}})$, balances both
+#   directions for tanh and linear layers; He's rule, $2 / n_{\text{in}}$, compensates for ReLU
+#   zeroing half of its inputs.
+# * With the wrong scale a ten-layer network's activations die out or blow up before training
+#   starts; with the right one it trains.
+#
 # ## Exercises
 #
-# 1. Derive the variance of $U(-a, a)$ and check the bound $a = \sqrt{6/(n_{\text{in}} + n_{\text{out}})}$.
-#    What bound makes a uniform distribution match He's variance?
-# 2. For leaky ReLU with slope $a$ show that $E[\phi(z)^2] = \tfrac{1 + a^2}{2}\operatorname{Var}(z)$
-#    and derive the matching initialization. (PyTorch calls the factor the *gain*.)
-# 3. Repeat the ten-layer experiment with widths that change from layer to layer
-#    ($256 \to 64 \to 256 \to \dots$). Which of the two Glorot conditions (forward or
-#    backward) does each layer then satisfy?
-# 4. Initialize the ReLU stack with He's rule and multiply all weights by 1.1, then by 0.9.
-#    After how many layers is the signal off by a factor of 10? What does this say about
-#    networks with 100 layers?
+# **Exercise 1.** Derive the variance of $\mathcal{U}(-c, c)$ and check the bound
+# $c = \sqrt{6/(n_{\text{in}} + n_{\text{out}})}$. What bound makes a uniform distribution match
+# He's variance?
+#
+# <details><summary>Solution</summary>
+#
+# $\operatorname{Var} = \frac{1}{2c}\int_{-c}^{c} w^2\, dw = c^2/3$. Setting $c^2/3 =
+# 2/(n_{\text{in}} + n_{\text{out}})$ gives Glorot's bound; $c^2/3 = 2/n_{\text{in}}$ gives
+# $c = \sqrt{6/n_{\text{in}}}$ (PyTorch's `kaiming_uniform_`). The cell below checks the first
+# against `nn101.init.glorot_uniform`.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+fan_in, fan_out = 300, 100
+sample = nn101.init.glorot_uniform(
+    np.random.default_rng(0), (fan_in, fan_out), fan_in, fan_out, np.float64
+)
+bound = np.sqrt(6 / (fan_in + fan_out))
+print(f"largest |W| {np.abs(sample).max():.4f} <= c = {bound:.4f}; variance {sample.var():.5f}")
+assert np.abs(sample).max() <= bound
+assert np.isclose(sample.var(), bound**2 / 3, rtol=0.05)
+
+# %% [markdown]
+# **Exercise 2.** For leaky ReLU with slope $\alpha$ show that
+# $\mathbb{E}[\phi(z)^2] = \tfrac{1 + \alpha^2}{2}\operatorname{Var}[z]$ for $z$ symmetric around
+# zero, and derive the matching initialization. (PyTorch calls the factor the *gain*.)
+#
+# <details><summary>Solution</summary>
+#
+# Half of the time $z > 0$ and $\phi(z)^2 = z^2$, half of the time $\phi(z)^2 = \alpha^2 z^2$;
+# by symmetry each half carries half of $\mathbb{E}[z^2] = \operatorname{Var}[z]$. Keeping the
+# variance constant then needs $n_{\text{in}} \operatorname{Var}(W) \tfrac{1 + \alpha^2}{2} = 1$,
+# i.e. $\operatorname{Var}(W) = \frac{2}{(1 + \alpha^2)\, n_{\text{in}}}$: the gain is
+# $\sqrt{2/(1 + \alpha^2)}$, which is He's $\sqrt 2$ at $\alpha = 0$ and 1 (Glorot-like) at
+# $\alpha = 1$.
+#
+# </details>
+#
+# **Exercise 3.** Repeat the ten-layer experiment with widths that change from layer to layer
+# ($256 \to 64 \to 256 \to \dots$). Which of the two Glorot conditions (forward or backward)
+# does each layer then satisfy?
+#
+# <details><summary>Solution</summary>
+#
+# Neither exactly: with $n_{\text{in}} \ne n_{\text{out}}$ Glorot's compromise gives a forward
+# factor $2 n_{\text{in}}/(n_{\text{in}} + n_{\text{out}})$ and a backward factor
+# $2 n_{\text{out}}/(n_{\text{in}} + n_{\text{out}})$; a $256 \to 64$ layer amplifies the forward
+# signal by 1.6 and shrinks the backward one to 0.4, and the next $64 \to 256$ layer does the
+# reverse. Over a pair the factors cancel, so alternating widths stay stable overall.
+#
+# </details>
+#
+# **Exercise 4.** Initialize the ReLU stack with He's rule and multiply all weights by 1.1, then
+# by 0.9. After how many layers is the signal off by a factor of 10? What does this say about
+# networks with 100 layers?
+#
+# <details><summary>Solution</summary>
+#
+# The standard deviation of the signal changes by the factor 1.1 (or 0.9) per layer, so it is
+# off by 10 after $\log 10 / \log 1.1 \approx 24$ layers (or $\log 10 / |\log 0.9| \approx 22$).
+# A 100-layer network needs its scale right to within a few percent, or a mechanism that resets
+# it: batch normalization (chapter 16) or residual connections.
+#
+# </details>
+#
+# ## Further reading
+#
+# * X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward neural
+#   networks", AISTATS (2010).
+# * K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing human-level
+#   performance on ImageNet classification", ICCV (2015): He initialization.
+# * D. Mishkin and J. Matas, "All you need is a good init", ICLR (2016): initializing by
+#   measuring the variance layer by layer.
