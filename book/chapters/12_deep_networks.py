@@ -16,11 +16,21 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## The flow, in equations
@@ -158,9 +168,10 @@ print(f"after 15 epochs: last batch loss {losses[-1]:.3f}, test accuracy {test_a
 # exactly the loop in `backward` above, with the ReLU factor moved into the `ReLU` layer.
 
 # %%
-print(inspect.getsource(nn101.Sequential.forward))
-print(inspect.getsource(nn101.Sequential.backward))
-print(inspect.getsource(nn101.ReLU))
+show(nn101.Sequential.forward)
+show(nn101.Sequential.backward)
+show(nn101.ReLU.forward)
+show(nn101.ReLU.backward)
 
 # %% [markdown]
 # We build the same architecture, copy our hand-written network's weights into it, and check
@@ -264,7 +275,7 @@ layer_numbers = np.arange(1, len(sizes))
 for name in setups:
     left.semilogy(layer_numbers, norms_at_init[name], "o-", label=name)
     right.plot(np.arange(1, 21), histories[name]["val_accuracy"], label=name)
-left.set(xlabel="layer (1 = next to the input)", ylabel=r"$\|\partial L / \partial W^{(l)}\|$",
+left.set(xlabel="layer (1 = next to the input)", ylabel=r"$\|\partial \mathcal{L} / \partial W^{(l)}\|$",
          title="Gradient reaching each layer, at initialization", xticks=layer_numbers)
 right.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1),
           title="Same SGD, same learning rate, 20 epochs")
@@ -318,14 +329,75 @@ for layer, linear in zip(dense_layers(net), torch_net[::2]):
 print("per-layer gradient norms agree with PyTorch:", np.array2string(ours, precision=6))
 
 # %% [markdown]
+# ## Summary
+#
+# * A deep network is a stack of layers $a^{(l)} = \phi(a^{(l-1)} W^{(l)} + b^{(l)})$; the
+#   forward pass is one loop up the stack, the backward pass one loop down, and each layer's
+#   error signal is $\delta^{(l)} = (\delta^{(l+1)} W^{(l+1)\top}) \odot \phi'(z^{(l)})$.
+# * The gradient at the bottom is the gradient at the top times a product of one factor per
+#   layer; with sigmoids each factor carries a $\sigma' \le \tfrac14$, and the gradient
+#   **vanishes** exponentially with depth.
+# * ReLU with He initialization keeps the factors near 1, so all layers learn at comparable
+#   speeds.
+# * nn101's `Sequential` is exactly the two loops; PyTorch computes the same gradients.
+#
 # ## Exercises
 #
-# 1. Add five more hidden layers (ten in all) to both networks and redraw the left panel. By
-#    what factor per layer does the sigmoid gradient shrink? Compare with the bound
-#    $\sigma' \le 1/4$.
-# 2. Give the sigmoid network He initialization instead of Glorot. Does the gradient at the
-#    first layer get bigger? Does training get faster? Explain with the formula above.
-# 3. Use `Tanh` (Glorot) instead of sigmoid. $\tanh'(0) = 1$: how do the gradient norms change,
-#    and why does tanh suffer less than the sigmoid?
-# 4. Modify `backward` to return $\|\delta^{(l)}\|$ as well as the weight gradients, and plot
-#    both across layers. Which one does the figure above really measure?
+# **Exercise 1.** Add five more hidden layers (ten in all) to both networks and redraw the left
+# panel. By what factor per layer does the sigmoid gradient shrink? Compare with the bound
+# $\sigma' \le 1/4$.
+#
+# <details><summary>Solution</summary>
+#
+# The sigmoid network's gradient norm falls by a roughly constant factor per layer, at least
+# the 4 that the bound $\sigma' \le \tfrac14$ gives when the weights preserve the backward
+# signal's scale (as Glorot initialization roughly does): ten layers lose several orders of
+# magnitude. The ReLU network's gradients stay within a small factor of each other.
+#
+# </details>
+#
+# **Exercise 2.** Give the sigmoid network He initialization instead of Glorot. Does the gradient
+# at the first layer get bigger? Does training get faster? Explain with the formula above.
+#
+# <details><summary>Solution</summary>
+#
+# Somewhat bigger: larger weights multiply the backward signal by a larger factor. But they
+# also push more pre-activations into the sigmoid's flat tails, where $\sigma'$ is far below
+# $\tfrac14$, so the product per layer stays well below 1. Training is not much faster; the
+# vanishing comes from $\sigma'$ and cannot be initialized away.
+#
+# </details>
+#
+# **Exercise 3.** Use `Tanh` (Glorot) instead of sigmoid. $\tanh'(0) = 1$: how do the gradient
+# norms change, and why does tanh suffer less than the sigmoid?
+#
+# <details><summary>Solution</summary>
+#
+# Near zero tanh's slope is 1, four times the sigmoid's best, and tanh's outputs are centred
+# on zero, so the next layer's inputs are not all positive. The gradient norms decay much more
+# slowly across layers, though still somewhat, since not every unit sits at $z = 0$.
+#
+# </details>
+#
+# **Exercise 4.** Modify `backward` to return $\lVert \delta^{(l)} \rVert$ as well as the weight
+# gradients, and plot both across layers. Which one does the figure above really measure?
+#
+# <details><summary>Solution</summary>
+#
+# The weight gradient is $a^{(l-1)\top} \delta^{(l)}$: it is the error signal scaled by the
+# layer's input. The figure shows the weight gradients, so it mixes the vanishing of
+# $\delta^{(l)}$ with the size of the activations. For sigmoid layers, whose activations all lie
+# in $(0, 1)$ and are mostly of order 0.5, the two curves fall at nearly the same rate.
+#
+# </details>
+#
+# ## Further reading
+#
+# * S. Hochreiter, *Untersuchungen zu dynamischen neuronalen Netzen*, diploma thesis (1991), and
+#   Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient
+#   descent is difficult", *IEEE Transactions on Neural Networks* 5 (1994): the vanishing
+#   gradient problem.
+# * M. Nielsen, *Neural Networks and Deep Learning*, chapter 5 (2015): why deep networks are
+#   hard to train.
+# * I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning* (2016), chapter 6: deep
+#   feedforward networks.
