@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if extra:
         args.args = [*args.args, *extra]
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to print a resume command
     return _run(args)
 
 

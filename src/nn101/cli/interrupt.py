@@ -1,17 +1,21 @@
-"""Fitting from the command line: Ctrl-C stops cleanly, divergence saves nothing.
+"""Fitting from the command line: Ctrl-C checkpoints and says how to resume; divergence saves
+nothing.
 
-The first Ctrl-C lets the current batch finish, then stops at that step boundary and saves a
-checkpoint, and says how to resume; a second Ctrl-C stops at once. Either way the command
-exits with status 130 and no traceback. A run whose loss becomes NaN or infinite stops before
-that step reaches the weights (``train_step`` checks first) and nothing is saved.
+The first Ctrl-C lets the current batch finish, stops at that step boundary, writes a
+checkpoint next to ``--out`` (``NAME.ckpt``) and prints the command that resumes the run: the
+same command with ``--resume NAME.ckpt``, which continues bit for bit. A second Ctrl-C stops at
+once, saving nothing. Either way the command exits with status 130 and no traceback. A run
+whose loss becomes NaN or infinite stops before that step reaches the weights (``train_step``
+checks first) and nothing is saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -22,8 +26,9 @@ from nn101.cli.models import Built
 from nn101.data.dataset import Dataset
 from nn101.losses import SoftmaxCrossEntropy
 from nn101.training import Callback, TrainState
+from nn101.training.checkpoint import save_checkpoint
 
-__all__ = ["fit_or_checkpoint", "StopOnInterrupt"]
+__all__ = ["fit_or_checkpoint", "checkpoint_path", "StopOnInterrupt"]
 
 
 class StopOnInterrupt(Callback):
@@ -61,6 +66,12 @@ class StopOnInterrupt(Callback):
             signal.signal(signal.SIGINT, previous)
 
 
+def checkpoint_path(out: Path) -> Path:
+    """Where an interrupted run is saved: ``model.nn101`` -> ``model.ckpt``."""
+    path = out.with_name(out.stem + ".ckpt")
+    return path if path != out else out.with_name(out.name + ".ckpt")
+
+
 def fit_or_checkpoint(
     args: argparse.Namespace,
     out: Path,
@@ -69,7 +80,8 @@ def fit_or_checkpoint(
     valid: Dataset | None,
     rng: np.random.Generator,
 ) -> None:
-    """Fit ``built.model`` with its settings; on Ctrl-C checkpoint and re-raise."""
+    """Fit ``built.model`` with its settings (continuing ``args.resume`` if given); on Ctrl-C
+    checkpoint the run and raise KeyboardInterrupt saying how to resume."""
     stopper = StopOnInterrupt()
     settings = built.settings
     try:
@@ -85,13 +97,34 @@ def fit_or_checkpoint(
                 rng=rng,
                 callbacks=[stopper],
                 verbose=0 if args.quiet else 1,
+                resume_from=args.resume,
             )
     except FloatingPointError as error:
         raise FloatingPointError(f"training diverged: {error}; nothing was saved") from None
     except KeyboardInterrupt:
-        raise KeyboardInterrupt(_after_interrupt(stopper, out)) from None
+        raise KeyboardInterrupt(_after_interrupt(stopper, out, args.argv)) from None
 
 
-def _after_interrupt(stopper: StopOnInterrupt, out: Path) -> str:
-    """What was kept of the interrupted run, in words."""
-    return "nothing was saved"
+def _after_interrupt(stopper: StopOnInterrupt, out: Path, argv: Sequence[str]) -> str:
+    """Save the run if it stopped at a step boundary; say what was kept, in words."""
+    state = stopper.state
+    if not stopper.at_boundary or state is None:
+        return "stopped at once; nothing was saved"
+    path = save_checkpoint(state, checkpoint_path(out))
+    return (
+        f"saved the run at epoch {state.epoch + 1}, step {state.step} to {path}; "
+        f"resume with: {resume_command(argv, path)}"
+    )
+
+
+def resume_command(argv: Sequence[str], checkpoint: Path) -> str:
+    """The command line ``argv`` with ``--resume checkpoint`` (replacing any earlier one)."""
+    words, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--resume":
+            skip = True
+        elif not word.startswith("--resume="):
+            words.append(word)
+    return shlex.join(["nn101", *words, "--resume", str(checkpoint)])

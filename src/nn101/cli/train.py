@@ -49,7 +49,7 @@ def run_train(args: argparse.Namespace) -> int:
     data = _load_data(args, flatten=family.flatten)
     rng = np.random.default_rng(args.seed)
     built = family.build(args, data.name, data.spec.shape, data.num_classes, rng)
-    _announce(built, data)
+    _announce(built, data, args.resume)
     start = time.perf_counter()
     interrupt.fit_or_checkpoint(args, out, built, data.train, data.valid, rng)
     seconds = time.perf_counter() - start
@@ -69,7 +69,14 @@ def _check_arguments(args: argparse.Namespace) -> Path:
     if args.resume is not None and not Path(args.resume).is_file():
         raise UsageError(f"--resume {args.resume}: no such checkpoint file")
     default = args.out is None
-    return check_model_out("--out", args.out or DEFAULT_OUT, overwrite=args.overwrite or default)
+    out = check_model_out("--out", args.out or DEFAULT_OUT, overwrite=args.overwrite or default)
+    checkpoint = interrupt.checkpoint_path(out)
+    if checkpoint.exists() and not serialization.is_model(checkpoint):
+        raise UsageError(
+            f"--out {out}: an interrupted run would be saved to {checkpoint}, which exists and "
+            f"is not an nn101 file; move it or choose another --out"
+        )
+    return out
 
 
 def _load_data(args: argparse.Namespace, *, flatten: bool) -> Data:
@@ -96,7 +103,7 @@ def _own_data(args: argparse.Namespace) -> Data:
     return Data("own", train, valid, valid, InputSpec.of(train), int(y.max()) + 1)
 
 
-def _announce(built: Built, data: Data) -> None:
+def _announce(built: Built, data: Data, resume: str | None) -> None:
     s = built.settings
     sizes = f"{len(data.train):,} train"
     if data.valid is not None:
@@ -109,6 +116,13 @@ def _announce(built: Built, data: Data) -> None:
         f"epochs, {s.optimizer} lr={s.learning_rate:g}{schedule}, batch {s.batch_size}",
         flush=True,
     )
+    if resume is not None:
+        saved = serialization.read_metadata(resume).get("checkpoint", {})
+        print(
+            f"Resuming the run saved in {resume} (epoch {saved.get('epoch', 0) + 1}, step "
+            f"{saved.get('step', '?')})",
+            flush=True,
+        )
 
 
 def _report(built: Built, data: Data, seconds: float) -> float | None:
