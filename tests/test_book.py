@@ -129,6 +129,39 @@ def test_private_name_pattern():
         assert not PRIVATE.search(line), line
 
 
+# Papers that chapters and the resources page both cite: the years must agree.
+CITED = [
+    "Smith and Topin",
+    "Kingma and Ba",
+    "Ioffe and Szegedy",
+    "Glorot and Bengio",
+    "Rumelhart",
+    "Rosenblatt",
+    "Hochreiter and Schmidhuber",
+    "Srivastava",
+    "Pascanu",
+]
+
+
+def _cited_years(text: str, authors: str) -> set[str]:
+    """The year that follows each mention of ``authors`` ("A and B" also matches "A & B")."""
+    name = re.escape(authors).replace(r"\ and\ ", r"\s+(?:and|&)\s+")
+    pattern = name + r"[^()\d]{0,60}?\(?((?:19|20)\d\d)\b"
+    return set(re.findall(pattern, text.replace("\n#", " ")))
+
+
+@pytest.mark.parametrize("authors", CITED)
+def test_citation_years_agree_with_the_resources_page(authors):
+    listed = _cited_years((ROOT / "book" / "resources.md").read_text(encoding="utf-8"), authors)
+    assert listed, f"resources.md does not cite {authors} with a year"
+    wrong = {
+        chapter.stem: years
+        for chapter in CHAPTERS
+        if (years := _cited_years(chapter.read_text(encoding="utf-8"), authors) - listed)
+    }
+    assert not wrong, f"{authors}: resources.md says {sorted(listed)}, chapters say {wrong}"
+
+
 def test_navigation_groups_chapters_into_parts():
     """Chapters join their part by number; a part is shown once it has a chapter, its
     overview first; the prose pages follow the parts."""
