@@ -119,8 +119,8 @@ def copy_pages(docs_dir: Path, chapters: set[str]) -> None:
     """The prose pages into ``docs_dir`` (the preface becomes the home page ``index.md``)."""
     pages = {"index.md": BOOK / "preface.md"}
     pages |= {page: BOOK / page for _, page in APPENDIX}
-    shown = {part_of(stem) for stem in chapters}
-    pages |= {f"parts/{p.overview}": BOOK / "parts" / p.overview for p in shown if p.overview}
+    # Every overview, also of parts with no chapter yet (not in the navigation, but linkable).
+    pages |= {f"parts/{p.overview}": BOOK / "parts" / p.overview for p in PARTS if p.overview}
     for target, source in pages.items():
         (docs_dir / target).parent.mkdir(parents=True, exist_ok=True)
         text = link_chapters(source.read_text(encoding="utf-8"), chapters)

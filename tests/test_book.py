@@ -91,17 +91,21 @@ def test_chapters_exist():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
 def test_chapter_has_the_agreed_parts(chapter):
-    """The format every chapter follows (book/contributing.md): math, real library source,
-    a PyTorch cross-check and exercises; and a part of the book to belong to."""
+    """The format every chapter follows (book/contributing.md): math, a PyTorch section, a
+    summary, exercises with collapsed solutions, further reading; and a part to belong to."""
     text = chapter.read_text(encoding="utf-8")
     assert text.lstrip().startswith("# %% [markdown]"), (
         f"{chapter.name}: start with a markdown cell"
     )
     assert build.chapter_title(chapter) != chapter.stem, f"{chapter.name}: no '# # Title' line"
     assert "$" in text, f"{chapter.name}: no math ($...$ or $$...$$)"
-    lower = text.lower()
-    assert "pytorch" in lower, f"{chapter.name}: no PyTorch section"
-    assert "exercise" in lower, f"{chapter.name}: no exercises"
+    assert "pytorch" in text.lower(), f"{chapter.name}: no PyTorch section"
+    headings = set(re.findall(r"^# ## (.+?)\s*$", text, flags=re.MULTILINE))
+    for heading in ("Summary", "Exercises", "Further reading"):
+        assert heading in headings, f"{chapter.name}: no '## {heading}' section"
+    assert "<details><summary>Solution</summary>" in text, (
+        f"{chapter.name}: no collapsed solution (<details><summary>Solution</summary>)"
+    )
     website.part_of(chapter.stem)  # raises for a number outside every part
 
 
