@@ -12,6 +12,7 @@ from nn101.data.idx import IdxFormatError, read_idx, write_idx
 from nn101.data.inventory import describe
 from nn101.data.mnist import load_fashion_mnist, load_mnist
 from nn101.data.synthetic import circles, linear, moons, sine, spirals, xor
+from nn101.data.text import CharVocabulary, char_windows, load_shakespeare
 from nn101.data.transforms import (
     ScaleImages,
     normalize_images,
@@ -21,6 +22,9 @@ from nn101.data.transforms import (
 )
 
 __all__ = [
+    "CharVocabulary",
+    "char_windows",
+    "load_shakespeare",
     "Dataset",
     "DatasetNotFoundError",
     "DownloadError",

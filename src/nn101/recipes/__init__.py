@@ -5,10 +5,14 @@ optimizer, learning rate and its schedule). One module per model family: ``mlp``
 networks); ``FitSettings`` (``settings``) is shared by all of them.
 """
 
+from nn101.recipes.char import CharSettings, build_char_lstm, generate
 from nn101.recipes.mlp import MLP_RECIPES, MLPRecipe, build_mlp, mlp_recipe, parse_hidden
 from nn101.recipes.settings import SCHEDULES, FitSettings
 
 __all__ = [
+    "CharSettings",
+    "build_char_lstm",
+    "generate",
     "FitSettings",
     "MLPRecipe",
     "MLP_RECIPES",
