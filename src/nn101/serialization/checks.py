@@ -107,12 +107,12 @@ def declared_elements(spec: Any, source: str) -> int:
         item = stack.pop()
         if not isinstance(item, dict) or not isinstance(item.get("config"), dict):
             continue  # layer_from_spec reports malformed specs
-        config = item["config"]
-        if item.get("type") == "Sequential" and isinstance(config.get("layers"), list):
+        config, kind = item["config"], item.get("type")
+        if kind == "Sequential" and isinstance(config.get("layers"), list):
             stack.extend(config["layers"])
-        elif item.get("type") in ELEMENTS and not item.get("custom"):
+        elif isinstance(kind, str) and kind in ELEMENTS and not item.get("custom"):
             try:
-                total += ELEMENTS[item["type"]](config)
+                total += ELEMENTS[kind](config)
             except ModelFileError as error:
                 raise ModelFileError(f"{source}: layer {item['type']}: {error}") from None
     return total
