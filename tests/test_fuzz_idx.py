@@ -42,6 +42,7 @@ def test_mutated_idx_files_give_an_array_or_an_idx_format_error(tmp_path):
     assert report["arrays"] > 0 and report["errors"] > 0  # both outcomes were exercised
     assert set(report["mutations"]) >= set(MUTATIONS)
     assert report["peak_rss_mb"] < ADDRESS_SPACE / 2**20
+    assert report["slowest_read_s"] < 10  # the largest bomb (32 MiB) takes well under 1 s
 
 
 # -- the fuzz loop, run in the subprocess --------------------------------------------------------
@@ -127,12 +128,15 @@ def check_one(path: Path, mutation: str, blob: bytes, expected: bytes | None, ta
     path.write_bytes(blob)
     tally["cases"] += 1
     tally["mutations"][mutation] = tally["mutations"].get(mutation, 0) + 1
+    start = time.perf_counter()
     try:
         array = read_idx(path)
     except IdxFormatError as error:
         assert str(path) in str(error), f"the error does not name the file: {error}"
         tally["errors"] += 1
         return
+    finally:
+        tally["slowest_read_s"] = max(tally["slowest_read_s"], time.perf_counter() - start)
     assert isinstance(array, np.ndarray) and array.dtype.isnative and array.flags.c_contiguous
     assert read_idx_header(path) == (array.dtype, array.shape)
     if expected is not None:  # an unmutated file reads back exactly
@@ -167,7 +171,8 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
     from hypothesis import strategies as st
 
     zero_streams = {n: gzip.compress(bytes(n), mtime=0) for n in BOMB_ZEROS}
-    tally: dict = {"examples": 0, "cases": 0, "arrays": 0, "errors": 0, "mutations": {}}
+    tally: dict = {"examples": 0, "cases": 0, "arrays": 0, "errors": 0, "slowest_read_s": 0.0}
+    tally["mutations"] = {}
     path = directory / "fuzzed.idx"
 
     @hypothesis_seed(seed)
@@ -191,6 +196,7 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
     largest = max(len(stream) for stream in zero_streams.values())
     return {
         **tally,
+        "slowest_read_s": round(tally["slowest_read_s"], 3),
         "seconds": round(time.monotonic() - start, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "address_space_limit_mb": ADDRESS_SPACE >> 20,
