@@ -174,3 +174,43 @@ def test_save_checkpoint_never_replaces_a_file_it_did_not_write(tmp_path):
     save_checkpoint(state, tmp_path / "a.ckpt")  # its own: replaced
     with pytest.raises(nn101.OverwriteError):
         save_checkpoint(state, tmp_path / "a.ckpt", overwrite=False)
+
+
+class Counter(nn101.Callback):
+    """A callback whose state holds arrays, nested."""
+
+    def __init__(self):
+        self.seen = {"batches": np.zeros(0, np.int64), "last": {"loss": np.zeros(1)}}
+
+    def on_batch_end(self, state, loss):
+        self.seen["batches"] = np.append(self.seen["batches"], state.step)
+        self.seen["last"]["loss"] = np.array([loss])
+
+    def state_dict(self):
+        return {"seen": self.seen, "note": "counts"}
+
+    def load_state_dict(self, state):
+        self.seen = state["seen"]
+
+
+def test_callback_states_may_hold_arrays(tmp_path):
+    model, optimizer = build()
+    x, y, _, _ = data()
+    counter = Counter()
+    state = TrainState(model, optimizer, nn101.SoftmaxCrossEntropy(), np.random.default_rng(0))
+    model.fit(
+        x,
+        y,
+        optimizer=optimizer,
+        loss=nn101.SoftmaxCrossEntropy(),
+        epochs=1,
+        verbose=0,
+        callbacks=[counter],
+    )
+    state.callbacks = [counter]
+    path = save_checkpoint(state, tmp_path / "run.ckpt")
+    restored = Counter()
+    state.callbacks = [restored]
+    load_checkpoint(path, state)
+    np.testing.assert_array_equal(restored.seen["batches"], np.arange(1, 8))
+    assert restored.seen["last"]["loss"].tobytes() == counter.seen["last"]["loss"].tobytes()

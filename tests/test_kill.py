@@ -19,7 +19,7 @@ from checkpoint_run import run
 from test_checkpoint import assert_same_run
 
 import nn101
-from nn101.serialization.container import temporary_files
+from nn101.serialization.container import TMP_MARK, temporary_files
 from nn101.training.checkpoint import NAME, latest_checkpoint
 
 TRAINING_TRIALS = 24
@@ -64,6 +64,7 @@ def test_a_run_killed_at_random_moments_resumes_bit_identically(tmp_path):
         step = int(NAME.match(latest.name)[2]) if latest is not None else 0
         kill_steps.append((step, killed))
         assert_same_run(expected, run(directory, every_steps=None, resume=latest is not None))
+        assert not [p for p in directory.iterdir() if TMP_MARK in p.name]  # leftovers removed
     resumed = [step for step, killed in kill_steps if killed and step > 0]
     print(
         f"\nkill-and-resume: {len(kill_steps)} trials, {len(resumed)} killed mid-run and "

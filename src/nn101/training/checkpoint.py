@@ -24,7 +24,12 @@ from nn101.errors import ModelFileError, OverwriteError
 from nn101.serialization import is_model, layer_spec
 from nn101.serialization.arrays import read_array, read_headers, write_npz
 from nn101.serialization.checks import MAX_JSON_BYTES, parse_json
-from nn101.serialization.container import check_overwrite, open_container, write_atomically
+from nn101.serialization.container import (
+    TMP_MARK,
+    check_overwrite,
+    open_container,
+    write_atomically,
+)
 from nn101.serialization.model_file import (
     WEIGHTS,
     assign,
@@ -219,6 +224,16 @@ def _checkpoints(directory: Path) -> list[Path]:
     return [p for _, _, p in sorted(found)]
 
 
+def _leftovers(directory: Path) -> list[Path]:
+    """Temporary files of checkpoint writes that were killed (``.<name>.nn101-tmp-<hex>``)."""
+    found = []
+    for path in directory.iterdir():
+        name, _, suffix = path.name.partition(TMP_MARK)
+        if name.startswith(".") and NAME.match(name[1:]) and suffix and path.is_file():
+            found.append(path)
+    return found
+
+
 def _resolve(path: Path) -> Path:
     if not path.is_dir():
         return path
@@ -280,6 +295,8 @@ class Checkpoint(Callback):
     def save(self, state: TrainState) -> Path:
         """Write a checkpoint of ``state`` now, then drop those no longer kept."""
         path = save_checkpoint(state, self.path_for(state))
+        for leftover in _leftovers(self.directory):  # of checkpoints killed while written
+            leftover.unlink(missing_ok=True)
         if self.keep_last is not None:
             for stale in _checkpoints(self.directory)[: -self.keep_last]:
                 if stale.name != self.best_name:
