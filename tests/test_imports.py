@@ -27,6 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "training": {
         "core",
         "data",
+        "errors",
+        "serialization",
         "losses",
         "metrics",
         "optimizers",
