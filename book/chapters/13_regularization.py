@@ -16,11 +16,21 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## Penalties on the weights
@@ -66,20 +76,20 @@ import nn101
 # value through `penalty()`; the training loop adds that value to the loss:
 
 # %%
-print(inspect.getsource(nn101.Dense.backward))
-print(inspect.getsource(nn101.Dense.penalty))
+show(nn101.Dense.backward)
+show(nn101.Dense.penalty)
 
 # %% [markdown]
 # ## Dropout
 #
 # Dropout (Srivastava et al., 2014) works on activations, not weights. During training each
-# unit of the layer's input is kept with probability $1 - p$ and zeroed with probability $p$,
-# independently for every example. With a mask $M_{nj} \sim \operatorname{Bernoulli}(1 - p)$,
+# unit of the layer's input is kept with probability $1 - p_{\text{drop}}$ and zeroed with probability $p_{\text{drop}}$,
+# independently for every example. With a mask $\mathcal{M}_{nj} \sim \operatorname{Bernoulli}(1 - p_{\text{drop}})$,
 # *inverted* dropout rescales what survives:
 #
 # $$
-# y = \frac{x \odot M}{1 - p}, \qquad
-# \mathbb{E}[y_{nj}] = \frac{x_{nj}\,\mathbb{E}[M_{nj}]}{1 - p} = x_{nj}.
+# y = \frac{x \odot \mathcal{M}}{1 - p_{\text{drop}}}, \qquad
+# \mathbb{E}[y_{nj}] = \frac{x_{nj}\,\mathbb{E}[\mathcal{M}_{nj}]}{1 - p_{\text{drop}}} = x_{nj}.
 # $$
 #
 # Because the expectation is unchanged, at inference time dropout is simply the identity: the
@@ -88,7 +98,7 @@ print(inspect.getsource(nn101.Dense.penalty))
 #
 # $$
 # \frac{\partial \mathcal{L}}{\partial x} = \frac{\partial \mathcal{L}}{\partial y}
-# \odot \frac{M}{1 - p}.
+# \odot \frac{\mathcal{M}}{1 - p_{\text{drop}}}.
 # $$
 #
 # Why does it regularize? Each step trains a different random sub-network, and a unit can no
@@ -98,15 +108,16 @@ print(inspect.getsource(nn101.Dense.penalty))
 # random generator and saves it for `backward`:
 
 # %%
-print(inspect.getsource(nn101.Dropout))
+show(nn101.Dropout.forward)
+show(nn101.Dropout.backward)
 
 # %% [markdown]
 # ## Overfitting, shown
 #
 # To provoke overfitting we give a big network little data, and make that data harder to
 # trust: 400 training digits, of which we mislabel 30% at random (real datasets contain wrong
-# labels too, if fewer), and two hidden layers of 256 units — about 83,000 weights, ample to
-# memorize 400 answers, right or wrong. We watch the 359 digits of the test split, correctly
+# labels too, if fewer), and two hidden layers of 256 units: $64 \cdot 256 + 256 \cdot 256 +
+# 256 \cdot 10 = 84{,}480$ weights, ample to memorize 400 answers, right or wrong. We watch the 359 digits of the test split, correctly
 # labelled, as validation data. All networks start from the same weights and train with Adam
 # (chapter 15) for 60 epochs.
 #
@@ -134,12 +145,9 @@ class Monitor(nn101.Callback):
     def __init__(self):
         self.logs = {"train loss": [], "val loss": [], "train accuracy": [], "val accuracy": []}
 
-    def on_train_begin(self, model, optimizer):
-        self.model = model
-
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, state, logs):
         for split, X, y in [("train", X_train, y_train), ("val", X_val, y_val)]:
-            output = self.model.predict(X)
+            output = state.model.predict(X)
             self.logs[f"{split} loss"].append(nn101.SoftmaxCrossEntropy()(output, y))
             self.logs[f"{split} accuracy"].append(nn101.metrics.accuracy(output, y))
         return False  # never stop early
@@ -287,17 +295,113 @@ print(f"penalized loss {ours:.10f} agrees with PyTorch; dropout kept {mask.mean(
       "(expected 0.70)")
 
 # %% [markdown]
+# ## Summary
+#
+# * Overfitting is a model learning its training set, noise and wrong labels included, at the
+#   expense of new data: training accuracy rises while validation accuracy falls.
+# * L2 adds $\lambda_2 \sum W^2$ to the loss and shrinks every weight by a constant factor per
+#   step (weight decay); L1 adds $\lambda_1 \sum |W|$ and pulls weights to exactly zero, giving
+#   sparse weight matrices.
+# * Dropout zeroes each unit with probability $p_{\text{drop}}$ during training and rescales the
+#   rest by $1/(1 - p_{\text{drop}})$, so that nothing changes at inference.
+# * On 400 digits with 30% wrong labels each of the three keeps the network from memorizing
+#   the wrong labels and holds the validation accuracy up.
+#
 # ## Exercises
 #
-# 1. Scan $\lambda_2 \in \{10^{-5}, 10^{-4}, 10^{-3}, 10^{-2}, 10^{-1}\}$ and plot the final
-#    training and validation accuracy against $\lambda_2$. Where is overfitting, where
-#    underfitting? Do the same for the dropout rate.
-# 2. Show that with L2 and SGD (no momentum) one step equals `SGD(weight_decay=...)` for the
-#    right value of `weight_decay`. What is it in terms of $\lambda_2$?
-# 3. Early stopping is a regularizer too: train the unregularized network with
-#    `validation_data=(X_val, y_val)` and `callbacks=[nn101.EarlyStopping("val_loss",
-#    patience=5)]` (which restores the best weights) and compare its validation accuracy with
-#    the regularized ones. Why is it cheating a little to stop on the data you report?
-# 4. Prove that inverted dropout preserves the mean of each unit but not its variance: compute
-#    $\operatorname{Var}[y_{nj}]$ for a fixed input. Why can this matter for a layer like batch
-#    normalization (chapter 16) placed after dropout?
+# **Exercise 1.** Scan $\lambda_2 \in \{10^{-5}, 10^{-4}, 10^{-3}, 10^{-2}, 10^{-1}\}$ and plot
+# the final training and validation accuracy against $\lambda_2$. Where is overfitting, where
+# underfitting? Do the same for the dropout rate.
+#
+# <details><summary>Solution</summary>
+#
+# At the small end the curves look like the unregularized run: training accuracy near 100%,
+# validation accuracy fallen from its peak (overfitting). Around $10^{-2}$ training accuracy
+# settles near the share of correct labels and validation accuracy is highest. At $10^{-1}$ the
+# penalty dominates, the weights stay tiny, and both accuracies fall (underfitting). Dropout
+# rates show the same U shape, with the best rates high here because the labels are so noisy.
+#
+# </details>
+#
+# **Exercise 2.** Show that with L2 and SGD (no momentum) one step equals
+# `SGD(weight_decay=...)` for the right value of `weight_decay`. What is it in terms of
+# $\lambda_2$? *Hint:* compare the two gradients added to the data gradient.
+#
+# <details><summary>Solution</summary>
+#
+# The penalty adds $2\lambda_2 W$ to the gradient; `weight_decay` $= c$ adds $cW$. So
+# `weight_decay` $= 2\lambda_2$ (and `l2` $= c/2$, as `Dense`'s docstring says). The cell
+# below takes one step each way and compares.
+#
+# </details>
+
+# %%
+# Solution to exercise 2
+step_rng = np.random.default_rng(3)
+with_penalty = nn101.Dense(6, 4, rng=step_rng, dtype=np.float64, l2=0.05)
+with_decay = nn101.Dense(6, 4, dtype=np.float64)
+for target, source in zip(with_decay.parameters(), with_penalty.parameters(), strict=True):
+    target.value[...] = source.value
+x_step, y_step = step_rng.normal(size=(8, 6)), step_rng.integers(0, 4, size=8)
+for layer, optimizer in (
+    (with_penalty, nn101.SGD(with_penalty.parameters(), learning_rate=0.1)),
+    (with_decay, nn101.SGD(with_decay.parameters(), learning_rate=0.1, weight_decay=2 * 0.05)),
+):
+    loss_fn = nn101.SoftmaxCrossEntropy()
+    optimizer.zero_grad()
+    loss_fn(layer.forward(x_step, training=True), y_step)
+    layer.backward(loss_fn.backward())
+    optimizer.step()
+assert np.allclose(with_penalty.weight.value, with_decay.weight.value, rtol=1e-12)
+print("l2 = λ and weight_decay = 2λ take the same step")
+
+# %% [markdown]
+# **Exercise 3.** Early stopping is a regularizer too: train the unregularized network with
+# `validation_data=(X_val, y_val)` and `callbacks=[nn101.EarlyStopping("val_loss",
+# patience=5)]` (which restores the best weights) and compare its validation accuracy with the
+# regularized ones. Why is it cheating a little to stop on the data you report?
+#
+# <details><summary>Solution</summary>
+#
+# Early stopping keeps the weights from around the epoch where the validation loss was lowest,
+# before memorization took over, and its validation accuracy is close to the regularized runs'
+# best. But the stopping epoch was *chosen* on the validation data, so the reported validation
+# accuracy is optimistically biased: an honest estimate needs a third set, the test set, used
+# once at the end (chapter 17 does this).
+#
+# </details>
+#
+# **Exercise 4.** Prove that inverted dropout preserves the mean of each unit but not its
+# variance: compute $\operatorname{Var}[y_{nj}]$ for a fixed input. Why can this matter for a
+# layer like batch normalization (chapter 16) placed after dropout?
+#
+# <details><summary>Solution</summary>
+#
+# With $q = 1 - p_{\text{drop}}$: $y = x \mathcal{M} / q$, $\mathbb{E}[y] = x$ and
+# $\mathbb{E}[y^2] = x^2 / q$, so $\operatorname{Var}[y] = x^2 (1/q - 1) = x^2\,
+# p_{\text{drop}} / (1 - p_{\text{drop}})$. At inference dropout is the identity and that
+# variance disappears, so a batch normalization layer after dropout normalizes with running
+# variances measured on noisier inputs than it sees at test time: a "variance shift". The cell
+# below measures it.
+#
+# </details>
+
+# %%
+# Solution to exercise 4
+p_drop, x_fixed = 0.3, np.full((200_000, 1), 2.0)
+y_dropped = nn101.Dropout(p_drop, rng=np.random.default_rng(0)).forward(x_fixed, training=True)
+expected_variance = 2.0**2 * p_drop / (1 - p_drop)
+print(f"mean {y_dropped.mean():.3f} (2.0), variance {y_dropped.var():.3f} ({expected_variance:.3f})")
+assert abs(y_dropped.mean() - 2.0) < 0.02 and abs(y_dropped.var() - expected_variance) < 0.05
+
+# %% [markdown]
+# ## Further reading
+#
+# * N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov, "Dropout: a
+#   simple way to prevent neural networks from overfitting", *Journal of Machine Learning
+#   Research* 15 (2014).
+# * A. Krogh and J. A. Hertz, "A simple weight decay can improve generalization", NIPS (1991).
+# * I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR (2019): why L2
+#   and weight decay differ for Adam, and AdamW.
+# * C. Zhang, S. Bengio, M. Hardt, B. Recht and O. Vinyals, "Understanding deep learning
+#   requires rethinking generalization", ICLR (2017): networks that memorize random labels.
