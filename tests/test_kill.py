@@ -22,7 +22,7 @@ import nn101
 from nn101.serialization.container import TMP_MARK, temporary_files
 from nn101.training.checkpoint import NAME, latest_checkpoint
 
-TRAINING_TRIALS = 24
+TRAINING_TRIALS = 28
 SAVE_TRIALS = 200
 
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from nn101.core import Layer
 from nn101.errors import ModelFileError, OverwriteError
 from nn101.serialization import is_model, layer_spec
 from nn101.serialization.arrays import read_array, read_headers, write_npz
@@ -38,6 +37,7 @@ from nn101.serialization.model_file import (
     read_architecture,
 )
 from nn101.training.callbacks import Callback, _Monitor
+from nn101.training.run_tree import capture, join_arrays, restore, split_arrays
 from nn101.training.state import TrainState
 
 __all__ = [
@@ -49,8 +49,6 @@ __all__ = [
     "checkpoints_last",
 ]
 
-FORMAT = "nn101-checkpoint"
-FORMAT_VERSION = 1
 TRAINING_JSON, TRAINING_NPZ = "training.json", "training.npz"
 NAME = re.compile(r"^epoch(\d{4,})-step(\d{8,})\.ckpt$")
 
@@ -64,29 +62,12 @@ def save_checkpoint(state: TrainState, path: str | Path, *, overwrite: bool = Tr
     path = Path(path)
     check_overwrite(path, overwrite, is_model(path), "checkpoint")
     arrays: dict[str, np.ndarray] = {}
-    tree = _split(_training_tree(state), arrays, "")
+    tree = split_arrays(capture(state), arrays, "")
     members = model_members(state.model, {"checkpoint": {"epoch": state.epoch, "step": state.step}})
     members[TRAINING_JSON] = (json.dumps(tree) + "\n").encode("utf-8")
     members[TRAINING_NPZ] = write_npz(arrays)
     write_atomically(path, members)
     return path
-
-
-def _training_tree(state: TrainState) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model": layer_spec(state.model),
-        "optimizer": state.optimizer.state_dict(),
-        "generators": {k: g.bit_generator.state for k, g in state.generators().items()},
-        "order": state.order,
-        "batch_index": state.batch_index,
-        "running": state.running,
-        "stop": state.stop,
-        "history": state.history.state_dict(),
-        "callbacks": [[type(c).__name__, c.state_dict()] for c in _stateful(state.callbacks)],
-        "layer_states": dict(state.model.named_states()),
-    }
 
 
 def load_checkpoint(path: str | Path, state: TrainState) -> Path:
@@ -108,85 +89,10 @@ def load_checkpoint(path: str | Path, state: TrainState) -> Path:
             source = f"{path} ({WEIGHTS})"
             assign(model_targets(state.model), weights, read_headers(weights, source), source)
     try:
-        _restore(state, _join(tree, arrays))
+        restore(state, join_arrays(tree, arrays))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise ModelFileError(f"{path}: cannot restore the run ({error!r})") from error
     return path
-
-
-def _restore(state: TrainState, tree: dict[str, Any]) -> None:
-    if tree.get("format") != FORMAT or tree.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"not a {FORMAT} of version {FORMAT_VERSION}")
-    state.optimizer.load_state_dict(tree["optimizer"])
-    _restore_generators(state.generators(), tree["generators"])
-    order = tree["order"]
-    state.order = None if order is None else np.array(order, dtype=np.int64)
-    state.batch_index, state.running = int(tree["batch_index"]), dict(tree["running"])
-    state.stop = bool(tree["stop"])
-    state.history.load_state_dict(tree["history"])
-    _restore_callbacks(_stateful(state.callbacks), tree["callbacks"])
-    _restore_layer_states(state.model, tree["layer_states"])
-
-
-def _restore_generators(generators: dict[str, np.random.Generator], saved: Any) -> None:
-    if set(generators) != set(saved):
-        raise ValueError(
-            f"generators {sorted(saved)} were saved, this run has {sorted(generators)}"
-        )
-    for name, generator in generators.items():
-        generator.bit_generator.state = saved[name]
-
-
-def _stateful(callbacks: Any) -> list[Callback]:
-    """Callbacks with state to keep (those that override ``state_dict``)."""
-    return [c for c in callbacks if type(c).state_dict is not Callback.state_dict]
-
-
-def _restore_callbacks(callbacks: list[Callback], saved: list[Any]) -> None:
-    """Each callback gets the next saved state of its class (a callback added since the
-    checkpoint starts afresh; the state of one removed is ignored)."""
-    remaining = [(str(name), callback_state) for name, callback_state in saved]
-    for callback in callbacks:
-        name = type(callback).__name__
-        match = next((i for i, (saved_name, _) in enumerate(remaining) if saved_name == name), None)
-        if match is not None:
-            callback.load_state_dict(remaining.pop(match)[1])
-
-
-def _restore_layer_states(model: Layer, saved: dict[str, Any]) -> None:
-    expected = dict(model.named_states())
-    if set(expected) != set(saved):
-        raise ValueError(
-            f"layer states {sorted(saved)} were saved, the model has {sorted(expected)}"
-        )
-    for path, layer in model.named_layers():
-        for attr in layer.state_names:
-            setattr(layer, attr, saved[path + attr])
-
-
-def _split(value: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
-    """``value`` as JSON, its arrays moved into ``arrays`` (as ``{"__array__": key}``)."""
-    if isinstance(value, np.ndarray):
-        arrays[key] = value
-        return {"__array__": key}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _split(v, arrays, f"{key}/{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_split(v, arrays, f"{key}/{i}") for i, v in enumerate(value)]
-    return value
-
-
-def _join(value: Any, arrays: dict[str, np.ndarray]) -> Any:
-    """The inverse of ``_split`` (arrays copied: writable, owned)."""
-    if isinstance(value, dict):
-        if set(value) == {"__array__"}:
-            return np.array(arrays[value["__array__"]])
-        return {k: _join(v, arrays) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_join(v, arrays) for v in value]
-    return value
 
 
 def resume(state: TrainState, path: str | Path, n_examples: int) -> Path:
