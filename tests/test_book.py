@@ -313,10 +313,12 @@ def _open(browser, site_url, failed: list[str], viewport=None):
 
     page.route("**/*", offline_only)
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.on(
-        "requestfailed",
-        lambda r: failed.append(f"failed {r.url}") if r.url.startswith(site_url) else None,
-    )
+
+    def on_failure(request):  # leaving a page cancels its pending requests: not a failure
+        if request.url.startswith(site_url) and "ERR_ABORTED" not in (request.failure or ""):
+            failed.append(f"failed {request.url}: {request.failure}")
+
+    page.on("requestfailed", on_failure)
     return page
 
 
