@@ -12,38 +12,48 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## Why decay: the noise floor of SGD
 #
 # Mini-batch gradients are noisy: the gradient of a batch is the true gradient plus noise.
-# Take the simplest loss, a one-dimensional quadratic $\mathcal{L}(\theta) = \tfrac{\lambda}{2}
-# \theta^2$ with its minimum at 0, and model a mini-batch gradient as $\lambda\theta_t +
+# Take the simplest loss, a one-dimensional quadratic $\mathcal{L}(\theta) = \tfrac{\omega}{2}
+# \theta^2$ with its minimum at 0, and model a mini-batch gradient as $\omega\theta_t +
 # \xi_t$ with independent noise of mean 0 and variance $s^2$. One SGD step is
 #
 # $$
-# \theta_{t+1} = \theta_t - \eta(\lambda\theta_t + \xi_t) = (1 - \eta\lambda)\,\theta_t -
+# \theta_{t+1} = \theta_t - \eta(\omega\theta_t + \xi_t) = (1 - \eta\omega)\,\theta_t -
 # \eta\,\xi_t .
 # $$
 #
-# The mean $\mathbb{E}[\theta_t]$ shrinks by $1 - \eta\lambda$ per step: it goes to 0, and
-# faster for larger $\eta$ (as long as $\eta < 2/\lambda$). But the variance does not go to 0.
+# The mean $\mathbb{E}[\theta_t]$ shrinks by $1 - \eta\omega$ per step: it goes to 0, and
+# faster for larger $\eta$ (as long as $\eta < 2/\omega$). But the variance does not go to 0.
 # Since $\xi_t$ is independent of $\theta_t$,
 #
 # $$
-# \operatorname{Var}[\theta_{t+1}] = (1 - \eta\lambda)^2 \operatorname{Var}[\theta_t] + \eta^2 s^2 ,
+# \operatorname{Var}[\theta_{t+1}] = (1 - \eta\omega)^2 \operatorname{Var}[\theta_t] + \eta^2 s^2 ,
 # $$
 #
-# whose fixed point $V = (1-\eta\lambda)^2 V + \eta^2 s^2$ is
+# whose fixed point $V = (1-\eta\omega)^2 V + \eta^2 s^2$ is
 #
 # $$
-# V = \frac{\eta^2 s^2}{1 - (1 - \eta\lambda)^2} = \frac{\eta\, s^2}{\lambda\,(2 - \eta\lambda)}
-# \approx \frac{\eta\, s^2}{2\lambda} \quad (\eta\lambda \ll 1).
+# V = \frac{\eta^2 s^2}{1 - (1 - \eta\omega)^2} = \frac{\eta\, s^2}{\omega\,(2 - \eta\omega)}
+# \approx \frac{\eta\, s^2}{2\omega} \quad (\eta\omega \ll 1).
 # $$
 #
 # With a constant rate, SGD does not converge to the minimum: it converges to a cloud around
@@ -54,28 +64,28 @@ import nn101
 # ## Step decay, or halving
 #
 # The oldest recipe: train with $\eta_0$, and every $k$ steps (or epochs) multiply the rate by
-# a factor $f$; with $f = \tfrac12$, halve it:
+# a factor $q$; with $q = \tfrac12$, halve it:
 #
 # $$
-# \eta_t = \eta_0\, f^{\lfloor t / k \rfloor}.
+# \eta_t = \eta_0\, q^{\lfloor t / k \rfloor}.
 # $$
 #
 # ## Exponential decay
 #
-# The smooth version multiplies by a factor $\gamma$ slightly below 1 at *every* step:
-# $\eta_t = \eta_0\, \gamma^t$. Choosing $\gamma = f^{1/k}$ makes it agree with step decay
-# at every $t$ that is a multiple of $k$, since $\gamma^{t} = f^{t/k}$.
+# The smooth version multiplies by the factor $q^{1/k}$, slightly below 1, at *every* step:
+# $\eta_t = \eta_0\, q^{t/k}$. It agrees with step decay at every $t$ that is a multiple of
+# $k$, and moves smoothly in between.
 #
 # ## Cyclical learning rates
 #
 # Smith (2017) proposed the opposite of monotone decay: let the rate go up and down
 # periodically between a lower bound $\eta_{\min}$ and an upper bound $\eta_{\max}$, in a
-# triangle of half-period $s$ steps. With $c = \lfloor t / 2s \rfloor$ the cycle and
-# $x = t/(2s) - c \in [0, 1)$ the position within it,
+# triangle of half-period $n_{\text{half}}$ steps. With $u = t / (2 n_{\text{half}}) -
+# \lfloor t / (2 n_{\text{half}}) \rfloor \in [0, 1)$ the position within the current cycle,
 #
 # $$
 # \eta_t = \eta_{\min} + (\eta_{\max} - \eta_{\min}) \cdot
-# \begin{cases} 2x & x \le \tfrac12 \\ 2(1 - x) & x > \tfrac12 \end{cases}
+# \begin{cases} 2u & u \le \tfrac12 \\ 2(1 - u) & u > \tfrac12 \end{cases}
 # $$
 #
 # (the `triangular2` variant halves the height after every cycle). The periods of large rate
@@ -90,8 +100,8 @@ import nn101
 # same accuracy in a fraction of the usual number of epochs. They called it
 # *super-convergence*. The 1cycle policy, as PyTorch's `OneCycleLR` defines it:
 #
-# * warm-up: over the first $p = 30\%$ of the $T$ steps, rise from $\eta_{\max} / 25$ to
-#   $\eta_{\max}$;
+# * warm-up: over the first 30% of the $n_{\text{steps}}$ steps, rise from $\eta_{\max} / 25$
+#   to $\eta_{\max}$;
 # * annealing: over the rest, fall to $\eta_{\max} / (25 \cdot 10^4)$;
 # * each along half a cosine, $\eta = \eta_{\text{end}} + \tfrac12(\eta_{\text{start}} -
 #   \eta_{\text{end}})(1 + \cos \pi u)$ for the fraction $u \in [0, 1]$ of the phase done;
@@ -103,20 +113,43 @@ import nn101
 # $\eta / (1 - \mu)$. Lowering $\mu$ at the peak of $\eta$ keeps that product from getting out
 # of hand; raising it when $\eta$ is small keeps progress going.
 #
-# Each schedule in `nn101.schedules` is a pure function of the step — no optimizer inside —
-# so it can be plotted directly with `.values(steps)`:
+# Each schedule in `nn101.schedules` is a pure function of the step (no optimizer inside), so
+# it can be plotted directly with `.values(steps)`. Calling a schedule is computing the
+# formula; here are step decay and the cyclical rate:
 
 # %%
-print(inspect.getsource(nn101.StepDecay.__call__))
-print(inspect.getsource(nn101.CyclicLR.__call__))
-print(inspect.getsource(nn101.OneCycle._interpolate))
+show(nn101.StepDecay.__call__)
+show(nn101.CyclicLR.__call__)
+
+# %% [markdown]
+# 1cycle's two phases are the same half cosine with different end points. Written out in a few
+# lines, with the phase boundaries of PyTorch's `OneCycleLR` (the warm-up ends at step
+# $0.3\, n_{\text{steps}} - 1$), it gives exactly nn101's rates:
+
+
+# %%
+def one_cycle_rate(t, max_rate, n_steps, warmup=0.3, div=25.0, final_div=1e4):
+    """The 1cycle learning rate at step t, from the definition above."""
+    start, end_of_warmup = max_rate / div, warmup * n_steps - 1
+    if t <= end_of_warmup:  # warm-up: start -> max_rate
+        u, high, low = t / end_of_warmup, start, max_rate
+    else:  # annealing: max_rate -> start / final_div
+        u = (t - end_of_warmup) / (n_steps - 1 - end_of_warmup)
+        high, low = max_rate, start / final_div
+    return low + (high - low) / 2 * (1 + np.cos(np.pi * u))
+
+
+ours = [one_cycle_rate(t, 0.1, 360) for t in range(360)]
+assert np.allclose(ours, nn101.OneCycle(0.1, total_steps=360).values(360), rtol=1e-12)
+print(f"one_cycle_rate agrees with nn101.OneCycle at all 360 steps (peak {max(ours):.3f})")
 
 # %% [markdown]
 # The training loop asks the schedule before every step (or every epoch, with
 # `schedule_per="epoch"`), and copies 1cycle's momentum into the optimizer as well:
 
 # %%
-print(inspect.getsource(nn101.training._apply_schedule))
+show(nn101.training.train_step)
+show(nn101.training.loop.apply_schedule)
 
 # %% [markdown]
 # We will train the digits for 8 epochs of 45 mini-batches, 360 steps in all. Here are the
@@ -167,8 +200,8 @@ plt.show()
 # $$
 #
 # and record the loss. Mini-batch losses are noisy, so we smooth them with an exponential
-# moving average — corrected for its start at zero exactly as Adam's moments are (chapter 15):
-# $a_i = \beta a_{i-1} + (1 - \beta)\,\ell_i$, $\bar\ell_i = a_i / (1 - \beta^{i+1})$. Plotted
+# moving average, corrected for its start at zero exactly as Adam's moments are (chapter 15):
+# $u_i = \rho\, u_{i-1} + (1 - \rho)\,\ell_i$, $\bar\ell_i = u_i / (1 - \rho^{i+1})$. Plotted
 # against $\log \eta$ the curve has three parts: flat (the rate is too small to do anything),
 # falling (learning), and exploding (the steps overshoot). The sweep stops at the explosion.
 # A good maximal rate lies on the falling part: the rate where the curve is steepest, or the
@@ -205,16 +238,22 @@ ax.legend()
 fig.tight_layout()
 plt.show()
 
+# %%
+display(
+    Markdown(
+        "The three parts are plain to see: a flat start, a fall over the next decades, and an "
+        f"explosion a little past the minimum, where the sweep stopped at "
+        f"η = {finder.rates[-1]:.2g}. The two usual readings bracket the useful range: the "
+        f"steepest descent (η = {finder.suggestion:.2g}) is a rate that is surely safe, the "
+        f"minimum divided by ten ({finder.min_loss_rate / 10:.2g}) a bolder one. A rate held for a "
+        "whole run has to be safe throughout, so we gave the constant schedule 0.02. A rate "
+        "that is reached only briefly, in the middle of 1cycle, can go further: we gave its "
+        f"peak 0.1, {0.1 / finder.min_loss_rate:.2g} times the rate at the minimum. The decaying "
+        "schedules start from the same 0.1."
+    )
+)
+
 # %% [markdown]
-# The three parts are plain to see: nothing happens below about $10^{-3}$, the loss falls
-# over the next two decades, and it explodes a little past the minimum, near $0.4$, where the
-# sweep stops. The two usual readings bracket the useful range: the steepest descent (about
-# $0.015$) is a rate that is surely safe, the minimum divided by ten ($0.04$) a bolder one.
-# A rate held for a whole run has to be safe throughout, so we gave the constant schedule
-# $0.02$. A rate that is reached only briefly, in the middle of 1cycle, can go further: we gave
-# its peak $0.1$, a quarter of the rate at the minimum. The decaying schedules start from the
-# same $0.1$.
-#
 # ## The schedules, compared
 #
 # Each schedule now trains the same network from the same initial weights with SGD and
@@ -255,14 +294,35 @@ plt.show()
 # %% [markdown]
 # Read the two panels together. The constant rate makes the slowest progress on the training
 # loss, and its test loss stalls and wobbles: the noise floor derived at the top of the
-# chapter. Every decaying schedule ends with a small rate and reaches a training loss about
-# ten times lower. 1cycle spends its middle epochs at rates five times the constant one — its
-# test loss even jumps up at epoch 4, near the peak — and then anneals to almost nothing: it
-# ends with the lowest test loss and the best test accuracy of the runs. And the
-# super-convergence effect: with only 3 epochs of budget, 1cycle ends ahead of 8 epochs at
-# the constant rate, in test loss as in accuracy. The digits are an easy problem, so the
-# differences are modest; on harder ones Smith & Topin report the same accuracy in several
-# times fewer epochs.
+# chapter. 1cycle spends its middle epochs at rates five times the constant one and then
+# anneals to almost nothing. What this run gives, in numbers:
+
+# %%
+final = {name: history["loss"][-1] for name, history in results.items()}
+decaying = ["halving every 2 epochs", "exponential", "cyclical (triangular2)", "1cycle"]
+ratios = [final["constant 0.02"] / final[name] for name in decaying]
+best_loss = min(results, key=lambda name: results[name]["val_loss"][-1])
+best_accuracy = max(results, key=lambda name: results[name]["val_accuracy"][-1])
+short, constant = results["1cycle, 3 epochs"], results["constant 0.02"]
+short_ahead = (
+    short["val_loss"][-1] < constant["val_loss"][-1]
+    and short["val_accuracy"][-1] >= constant["val_accuracy"][-1]
+)
+display(
+    Markdown(
+        f"Every decaying schedule ends with a small rate and a training loss "
+        f"{min(ratios):.0f} to {max(ratios):.0f} times lower than the constant rate's. The lowest "
+        f"final test loss is {best_loss}'s and the best test accuracy {best_accuracy}'s. With "
+        f"only 3 epochs of budget, 1cycle ends with test loss {short['val_loss'][-1]:.3f} and "
+        f"accuracy {short['val_accuracy'][-1]:.3f}, against {constant['val_loss'][-1]:.3f} and "
+        f"{constant['val_accuracy'][-1]:.3f} after 8 epochs at the constant rate"
+        + (": the super-convergence effect, in miniature." if short_ahead else ".")
+    )
+)
+
+# %% [markdown]
+# The digits are an easy problem, so the differences are modest; on harder ones Smith & Topin
+# report the same accuracy in several times fewer epochs.
 #
 # ## PyTorch cross-check
 #
@@ -304,15 +364,91 @@ np.testing.assert_allclose(schedules["1cycle"].momentum_values(total), their_mom
 print("1cycle momentum agrees with torch's OneCycleLR")
 
 # %% [markdown]
+# ## Summary
+#
+# * With a constant rate, SGD's noisy steps keep the parameters in a cloud around the minimum
+#   whose spread is proportional to $\eta$; decaying the rate shrinks the cloud.
+# * Step decay, exponential decay, cyclical rates and 1cycle are pure functions of the step;
+#   1cycle also cycles the momentum against the rate.
+# * The range test finds the useful range of rates in one short run: from where the loss starts
+#   to fall to where it explodes.
+# * On the digits every decaying schedule beats the constant rate, and a short 1cycle run
+#   competes with a much longer constant one. nn101's schedules match PyTorch's at every step.
+#
 # ## Exercises
 #
-# 1. Check the noise-floor formula numerically: run SGD on $\tfrac{\lambda}{2}\theta^2$ with
-#    gradient noise of variance $s^2$ for many steps and several $\eta$, and compare the
-#    variance of the last iterates with $\eta s^2 / (\lambda(2 - \eta\lambda))$.
-# 2. Run the range test with Adam (`optimizer_factory=lambda ps, lr: nn101.Adam(ps, lr)`). How
-#    do the suggested rates compare with SGD's, and why are they on a different scale?
-# 3. Train 1cycle with peak rates 0.05, 0.2, 0.5, 1 and 2. Where does it stop helping, and how
-#    does that compare with the range test's curve?
-# 4. `ReduceOnPlateau` is a schedule that *watches*: it halves the rate when the validation
-#    loss stops improving. Train with `callbacks=[nn101.ReduceOnPlateau("val_loss",
-#    patience=1)]` and a constant starting rate of 0.1, and plot `history["lr"]`.
+# **Exercise 1.** Check the noise-floor formula numerically: run SGD on
+# $\tfrac{\omega}{2}\theta^2$ with gradient noise of variance $s^2$ for many steps and several
+# $\eta$, and compare the variance of the last iterates with
+# $\eta s^2 / (\omega(2 - \eta\omega))$.
+#
+# <details><summary>Solution</summary>
+#
+# Run many independent chains at once (one array), long enough to forget the start
+# ($\gg 1/(\eta\omega)$ steps), and take the variance across chains. The cell below does it;
+# the measured variance matches the formula to within sampling error.
+#
+# </details>
+
+# %%
+# Solution to exercise 1
+curvature, noise_std, chains = 2.0, 1.0, 20_000
+noise_rng = np.random.default_rng(0)
+for eta in (0.05, 0.2, 0.5):
+    theta = np.ones(chains)
+    for _ in range(int(20 / (eta * curvature))):
+        theta -= eta * (curvature * theta + noise_rng.normal(0.0, noise_std, chains))
+    predicted = eta * noise_std**2 / (curvature * (2 - eta * curvature))
+    print(f"η = {eta}: variance {theta.var():.4f}, formula {predicted:.4f}")
+    assert abs(theta.var() / predicted - 1) < 0.05
+
+# %% [markdown]
+# **Exercise 2.** Run the range test with Adam
+# (`optimizer_factory=lambda ps, lr: nn101.Adam(ps, lr)`). How do the suggested rates compare
+# with SGD's, and why are they on a different scale?
+#
+# <details><summary>Solution</summary>
+#
+# Adam's suggestions come out one to two orders of magnitude smaller (around $10^{-3}$). Adam
+# divides each gradient by the root of its running mean square, so its step is about $\eta$ in
+# every coordinate regardless of the gradient's size (chapter 15); SGD's step is $\eta$ times
+# the gradient, which is small for these losses, so SGD needs a larger $\eta$ for the same
+# step.
+#
+# </details>
+#
+# **Exercise 3.** Train 1cycle with peak rates 0.05, 0.2, 0.5, 1 and 2. Where does it stop
+# helping, and how does that compare with the range test's curve?
+#
+# <details><summary>Solution</summary>
+#
+# Results improve up to a peak rate near the range test's minimum and degrade beyond it; at the
+# largest peaks training diverges in the middle of the cycle. 1cycle tolerates peaks a few times
+# larger than a constant rate would, because it reaches them briefly and with momentum lowered,
+# but not rates far past the point where the range test's loss explodes.
+#
+# </details>
+#
+# **Exercise 4.** `ReduceOnPlateau` is a schedule that *watches*: it halves the rate when the
+# validation loss stops improving. Train with `callbacks=[nn101.ReduceOnPlateau("val_loss",
+# patience=1)]` and a constant starting rate of 0.1, and plot `history["lr"]`.
+#
+# <details><summary>Solution</summary>
+#
+# The rate stays at 0.1 for the first epochs, while the validation loss still falls, and then
+# drops by half each time an epoch fails to improve on the best validation loss: a staircase
+# like step decay, but with steps placed by the data. It needs validation data, and on noisy
+# validation losses it can decay too early.
+#
+# </details>
+#
+# ## Further reading
+#
+# * L. N. Smith, "Cyclical learning rates for training neural networks", WACV (2017): cyclical
+#   rates and the range test.
+# * L. N. Smith and N. Topin, "Super-convergence: very fast training of neural networks using
+#   large learning rates" (2018; SPIE Proceedings 2019).
+# * I. Loshchilov and F. Hutter, "SGDR: stochastic gradient descent with warm restarts", ICLR
+#   (2017): cosine annealing.
+# * P. Goyal et al., "Accurate, large minibatch SGD: training ImageNet in 1 hour" (2017):
+#   warm-up and the linear scaling rule.
