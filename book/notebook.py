@@ -1,11 +1,11 @@
 """Chapters as notebooks that run anywhere: a fresh Colab or Jupyter kernel, or the book build.
 
 A chapter is a jupytext percent-format ``.py`` file. ``to_notebook`` reads it and puts one cell
-in front of it, the *install cell*, which installs nn101 (from the repository set once in
-``mkdocs.yml``, ``extra.repo_url``) and the other packages the chapter imports when nn101 is
-missing, and does nothing where nn101 is installed. ``write_notebooks`` (``make notebooks``)
-writes every chapter's notebook, unexecuted, into ``notebooks/``: the files the chapter pages'
-"Open in Colab" links open.
+before its first code cell (after the title), the *install cell*, which installs nn101 (from the
+repository set once in ``mkdocs.yml``, ``extra.repo_url``) and the other packages the chapter
+imports when nn101 is missing, and does nothing where nn101 is installed. ``write_notebooks``
+(``make notebooks``) writes every chapter's notebook, unexecuted, into ``notebooks/``: the files
+the chapter pages' "Open in Colab" links open.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def install_cell_source(packages: list[str], repo: dict[str, str] | None = None)
 
 
 def to_notebook(source: Path, repo: dict[str, str] | None = None) -> Any:
-    """The chapter as an nbformat notebook: the install cell, then the chapter's cells."""
+    """The chapter as an nbformat notebook, the install cell before its first code cell."""
     import jupytext
     import nbformat
 
@@ -72,7 +72,8 @@ def to_notebook(source: Path, repo: dict[str, str] | None = None) -> Any:
     packages = imported_packages(source.read_text(encoding="utf-8"))
     cell = nbformat.v4.new_code_cell(install_cell_source(packages, repo))
     cell.metadata["tags"] = [INSTALL_TAG]
-    notebook.cells.insert(0, cell)
+    first_code = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), 0)
+    notebook.cells.insert(first_code, cell)  # after the title, before anything runs
     # The notebook should open anywhere, so it names the standard kernel.
     notebook.metadata["kernelspec"] = {
         "name": "python3",

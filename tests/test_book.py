@@ -378,7 +378,8 @@ def test_chapter_pages_link_their_notebook_and_colab(book, browser, site_url):
     assert download.get_attribute("href") == f"{chapter}.ipynb"
     response = page.request.get(site_url + f"{chapter}.ipynb")
     notebook = json.loads(response.body())
-    assert response.ok and notebook["cells"][0]["metadata"]["tags"] == ["nn101-install"]
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert response.ok and code[0]["metadata"]["tags"] == ["nn101-install"]
     settings = build.notebook.settings()
     repository = settings["repo_url"].removeprefix("https://github.com/")
     colab = page.locator(".nn101-run a.nn101-colab").get_attribute("href")
