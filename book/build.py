@@ -45,8 +45,12 @@ DOCS = BUILD / "book" / "docs"
 SITE = BUILD / "site"
 KERNEL_NAME = "nn101-book"
 CELL_TIMEOUT_S = 300
-# Datasets the chapters may load (nn101's name -> the call that loads it).
-DATASETS = {"mnist": "load_mnist(", "fashion-mnist": "load_fashion_mnist("}
+# Datasets the chapters may load: nn101's name -> (the call that loads it, how to get it).
+DATASETS = {
+    "mnist": ("load_mnist(", "run `nn101 data download mnist`"),
+    "fashion-mnist": ("load_fashion_mnist(", "run `nn101 data download fashion-mnist`"),
+    "tinyshakespeare": ("load_shakespeare(", "run `nn101.data.load_shakespeare()` once online"),
+}
 chapter_title = website.chapter_title
 BookBuildError = website.SiteError
 
@@ -81,23 +85,33 @@ def code_lines(source: Path) -> str:
     return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
 
 
-def check_data(chapters: list[Path]) -> None:
-    """Stop with one clear line when a chapter loads a dataset whose files are not on disk."""
+def on_disk(name: str) -> bool:
+    """Whether dataset ``name`` is in ``$NN101_DATA_DIR`` or nn101's cache (never downloads)."""
     from nn101.data import fetch
 
+    try:
+        if name == "tinyshakespeare":
+            from nn101.data.text import find_shakespeare
+
+            find_shakespeare(download=False)
+        else:
+            fetch.find_dataset(name, download=False)
+    except (fetch.DatasetNotFoundError, FileNotFoundError):
+        return False
+    return True
+
+
+def check_data(chapters: list[Path]) -> None:
+    """Stop with one clear line when a chapter loads a dataset whose files are not on disk."""
     for source in chapters:
         code = code_lines(source)
-        for name, call in DATASETS.items():
-            if call not in code:
-                continue
-            try:
-                fetch.find_dataset(name, download=False)
-            except fetch.DatasetNotFoundError:
+        for name, (call, fetch_it) in DATASETS.items():
+            if call in code and not on_disk(name):
                 raise BookBuildError(
                     f"chapter {source.stem} needs {name}, which is not on disk: set "
-                    f"NN101_DATA_DIR to a directory holding its four .gz files (or a {name}/ "
-                    f"folder of them), or run `nn101 data download {name}`"
-                ) from None
+                    f"NN101_DATA_DIR to the folder of the datasets (the one holding {name}/ "
+                    f"or its files), or {fetch_it}"
+                )
 
 
 def install_kernel_spec(directory: Path = BUILD / "book" / "kernels") -> Path:
