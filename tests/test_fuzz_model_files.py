@@ -41,6 +41,7 @@ def test_mutated_model_files_give_a_model_or_a_model_file_error(tmp_path):
     print(f"\nmodel-file fuzz: {report} (subprocess {elapsed:.1f} s)")
     assert report["cases"] >= (VARIANTS + 1) * EXAMPLES
     assert report["models"] > 0 and report["errors"] > 0  # both outcomes were exercised
+    assert report["runs_restored"] > 0
     assert set(report["mutations"]) >= set(MUTATIONS)
     assert report["slowest_case_s"] < 5.0
 
@@ -60,6 +61,8 @@ MUTATIONS = [
     "npy-data",
     "members",
     "bomb",
+    "training-json",
+    "training-npz",
 ]
 DESCRS = ["<f4", "<f8", ">f4", "<f2", "|O", "<i8", "|b1", "<c8", "|V8", "<U3", "x", "<f4,<f4"]
 
@@ -149,8 +152,8 @@ def unzip(blob: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def mutate_architecture(draw, st, outer, mutation):
-    tree = json.loads(outer["architecture.json"])
+def mutate_architecture(draw, st, outer, mutation, member="architecture.json"):
+    tree = json.loads(outer[member])
     paths = [path for path, _ in nodes(tree)]
     path = draw(st.sampled_from(paths))
     if mutation == "json-delete" and path:
@@ -180,11 +183,11 @@ def mutate_architecture(draw, st, outer, mutation):
         return
     else:
         tree = replace(tree, path, draw(json_values(st)))
-    outer["architecture.json"] = json.dumps(tree).encode()
+    outer[member] = json.dumps(tree).encode()
 
 
-def mutate_weights(draw, st, outer, mutation):
-    inner = unzip(outer["weights.npz"])
+def mutate_weights(draw, st, outer, mutation, member="weights.npz"):
+    inner = unzip(outer[member])
     name = draw(st.sampled_from(sorted(inner)))
     data = inner[name][128:]  # np.save headers of these small arrays are 128 bytes
     if mutation == "npy-header":
@@ -211,19 +214,26 @@ def mutate_weights(draw, st, outer, mutation):
         zeros = npy_bytes("<f4", False, (declared // 4,), bytes(declared))
         outer["weights.npz"] = rezip({name: zeros}, zipfile.ZIP_DEFLATED)
         return
-    outer["weights.npz"] = rezip(inner)
+    outer[member] = rezip(inner)
 
 
 def mutated_files(st, originals):
     @st.composite
     def build(draw):
-        index = draw(st.integers(0, len(originals) - 1))
-        outer = unzip(originals[index])
         mutation = draw(st.sampled_from(MUTATIONS))
+        index = draw(st.integers(0, len(originals) - 1))
+        if mutation.startswith("training"):
+            index = len(originals) - 1  # the checkpoint
+        outer = unzip(originals[index])
         if mutation in ("json-value", "json-delete", "huge-size", "deep-json"):
             mutate_architecture(draw, st, outer, mutation)
         elif mutation in ("npy-header", "npy-data", "members", "bomb"):
             mutate_weights(draw, st, outer, mutation)
+        elif mutation == "training-json" and "training.json" in outer:
+            mutate_architecture(draw, st, outer, "json-value", "training.json")
+        elif mutation == "training-npz" and "training.npz" in outer:
+            kind = draw(st.sampled_from(["npy-header", "npy-data", "members"]))
+            mutate_weights(draw, st, outer, kind, "training.npz")
         blob = bytearray(rezip(outer) if mutation != "none" else originals[index])
         if mutation == "flip":
             for _ in range(draw(st.integers(1, 4))):
@@ -237,7 +247,7 @@ def mutated_files(st, originals):
     return build()
 
 
-def check_one(path: Path, mutation: str, blob: bytes, original, tally) -> None:
+def check_one(path: Path, mutation: str, blob: bytes, original, tally, make_state=None) -> None:
     import numpy as np
 
     import nn101
@@ -259,7 +269,60 @@ def check_one(path: Path, mutation: str, blob: bytes, original, tally) -> None:
             saved, loaded = original.snapshot(), model.snapshot()
             assert all(np.array_equal(saved[k], loaded[k]) for k in saved)
         tally["models"] += 1
+    if make_state is not None:  # a checkpoint: restoring a run from it is just as safe
+        try:
+            nn101.load_checkpoint(path, make_state())
+            tally["runs_restored"] += 1
+        except nn101.ModelFileError as error:
+            assert str(path) in str(error), f"the error does not name the file: {error}"
     tally["slowest_case_s"] = max(tally["slowest_case_s"], time.perf_counter() - started)
+
+
+def checkpoint_state():
+    """A fresh run state, built as the base checkpoint's was."""
+    import numpy as np
+
+    import nn101
+
+    rng = np.random.default_rng(3)
+    model = nn101.Sequential(
+        nn101.Dense(4, 6, rng=rng),
+        nn101.Dropout(0.2, rng=np.random.default_rng(4)),
+        nn101.Dense(6, 2, rng=rng),
+    )
+    optimizer = nn101.Nadam(model.parameters(), 0.01)
+    callbacks = [nn101.EarlyStopping("loss"), nn101.ReduceOnPlateau("loss")]
+    loss = nn101.SoftmaxCrossEntropy()
+    return nn101.TrainState(model, optimizer, loss, np.random.default_rng(5), callbacks=callbacks)
+
+
+def base_checkpoint(path: Path) -> bytes:
+    """A checkpoint taken in the middle of the second epoch of a short run."""
+    import numpy as np
+
+    import nn101
+
+    state = checkpoint_state()
+    x = np.random.default_rng(6).normal(size=(40, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+
+    class SaveAtStep(nn101.Callback):
+        def on_batch_end(self, run, loss):
+            if run.step == 7:
+                nn101.save_checkpoint(run, path)
+
+    state.model.fit(
+        x,
+        y,
+        optimizer=state.optimizer,
+        loss=state.loss,
+        epochs=2,
+        batch_size=8,
+        rng=state.rng,
+        verbose=0,
+        callbacks=[*state.callbacks, SaveAtStep()],
+    )
+    return path.read_bytes()
 
 
 def variants(blob: bytes, seed: int) -> list[tuple[str, bytes]]:
@@ -291,7 +354,11 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
     for k, model in enumerate(models):
         path = nn101.save(model, directory / f"base{k}.nn101", overwrite=True)
         originals.append(path.read_bytes())
-    tally = {"cases": 0, "models": 0, "errors": 0, "mutations": {}, "slowest_case_s": 0.0}
+    originals.append(base_checkpoint(directory / "base.ckpt"))
+    models.append(nn101.load(directory / "base.ckpt"))
+    checkpoint_index = len(originals) - 1
+    tally = {"cases": 0, "models": 0, "errors": 0, "runs_restored": 0, "mutations": {}}
+    tally["slowest_case_s"] = 0.0
 
     @hypothesis_seed(seed)
     @settings(
@@ -304,9 +371,10 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
     def each(case):
         mutation, index, blob, variant_seed = case
         path = directory / "case.nn101"
-        check_one(path, mutation, blob, models[index], tally)
+        make_state = checkpoint_state if index == checkpoint_index else None
+        check_one(path, mutation, blob, models[index], tally, make_state)
         for name, variant in variants(blob, variant_seed):
-            check_one(path, name, variant, models[index], tally)
+            check_one(path, name, variant, models[index], tally, make_state)
 
     each()
     tally["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

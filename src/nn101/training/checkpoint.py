@@ -90,7 +90,7 @@ def load_checkpoint(path: str | Path, state: TrainState) -> Path:
             assign(model_targets(state.model), weights, read_headers(weights, source), source)
     try:
         restore(state, join_arrays(tree, arrays))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise ModelFileError(f"{path}: cannot restore the run ({error!r})") from error
     return path
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from nn101.core import Layer
+from nn101.optimizers import Optimizer
 from nn101.serialization import layer_spec
 from nn101.training.callbacks import Callback
 from nn101.training.state import TrainState
@@ -39,18 +40,48 @@ def capture(state: TrainState) -> dict[str, Any]:
 
 
 def restore(state: TrainState, tree: dict[str, Any]) -> None:
-    """Put a ``capture`` back into ``state`` (errors: KeyError, TypeError, ValueError ...)."""
+    """Put a ``capture`` back into ``state``; a malformed tree raises ValueError (or KeyError,
+    TypeError) before anything that would only fail later, inside training."""
     if tree.get("format") != FORMAT or tree.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"not a {FORMAT} of version {FORMAT_VERSION}")
+    _check_optimizer(state.optimizer, tree["optimizer"])
     state.optimizer.load_state_dict(tree["optimizer"])
     _restore_generators(state.generators(), tree["generators"])
     order = tree["order"]
     state.order = None if order is None else np.array(order, dtype=np.int64)
-    state.batch_index, state.running = int(tree["batch_index"]), dict(tree["running"])
-    state.stop = bool(tree["stop"])
+    state.batch_index = _count(tree["batch_index"], "batch_index")
+    running = dict(tree["running"])
+    if not all(_is_number(value) for value in running.values()):
+        raise ValueError(f"running sums must be numbers, got {running!r:.80}")
+    state.running, state.stop = running, tree["stop"] is True
     state.history.load_state_dict(tree["history"])
     _restore_callbacks(_stateful(state.callbacks), tree["callbacks"])
     _restore_layer_states(state.model, tree["layer_states"])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float))
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r:.40}")
+    return value
+
+
+def _check_optimizer(optimizer: Optimizer, saved: dict[str, Any]) -> None:
+    """Only the optimizer's own hyperparameters and scalars, as numbers (no other attribute
+    of the optimizer may be set from a file)."""
+    allowed = {"hyperparameters": optimizer.hyperparameter_names, "scalars": optimizer.scalar_names}
+    for part, names in allowed.items():
+        for name, value in saved.get(part, {}).items():
+            if name not in names:
+                raise ValueError(f"optimizer {part}: {name!r} is not one of {names}")
+            numbers = value if isinstance(value, list) else [value]
+            if not all(_is_number(v) for v in numbers):
+                raise ValueError(f"optimizer {name} must be a number, got {value!r:.40}")
+    for name in ("step_count", "epoch_count"):
+        _count(saved.get(name, 0), f"optimizer {name}")
 
 
 def _restore_generators(generators: dict[str, np.random.Generator], saved: Any) -> None:
@@ -84,6 +115,9 @@ def _restore_layer_states(model: Layer, saved: dict[str, Any]) -> None:
         raise ValueError(
             f"layer states {sorted(saved)} were saved, the model has {sorted(expected)}"
         )
+    for name, value in saved.items():
+        if value is not None and not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            raise ValueError(f"layer state {name!r} must be a float array or null")
     for path, layer in model.named_layers():
         for attr in layer.state_names:
             setattr(layer, attr, saved[path + attr])
@@ -104,7 +138,7 @@ def split_arrays(value: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
 
 
 def join_arrays(value: Any, arrays: dict[str, np.ndarray]) -> Any:
-    """The inverse of ``_split`` (arrays copied: writable, owned)."""
+    """The inverse of ``split_arrays`` (arrays copied: writable, owned)."""
     if isinstance(value, dict):
         if set(value) == {"__array__"}:
             return np.array(arrays[value["__array__"]])
