@@ -120,6 +120,18 @@ def test_a_checkpoint_of_another_model_or_other_data_is_refused(reference, tmp_p
             verbose=0,
             resume_from=mid_epoch,
         )
+    model, optimizer = build()
+    with pytest.raises(nn101.ModelFileError, match="batch_size=32 that would be 160"):
+        model.fit(
+            x,
+            y,
+            optimizer=optimizer,
+            loss=nn101.SoftmaxCrossEntropy(),
+            epochs=6,
+            batch_size=32,
+            verbose=0,
+            resume_from=mid_epoch,
+        )
     plain = build()[0].save(tmp_path / "m.nn101")
     model, optimizer = build()
     with pytest.raises(nn101.ModelFileError, match="not a checkpoint"):

@@ -95,14 +95,22 @@ def load_checkpoint(path: str | Path, state: TrainState) -> Path:
     return path
 
 
-def resume(state: TrainState, path: str | Path, n_examples: int) -> Path:
-    """``load_checkpoint`` for ``fit``: also checks the saved epoch order fits the data."""
+def resume(state: TrainState, path: str | Path, n_examples: int, batch_size: int) -> Path:
+    """``load_checkpoint`` for ``fit``: also checks that a checkpoint taken inside an epoch
+    fits the data and batch size given (its order, and the examples seen so far)."""
     path = load_checkpoint(path, state)
-    order = state.order
+    order, seen = state.order, state.running.get("seen")
     if order is not None and (order.shape != (n_examples,) or not _in_range(order, n_examples)):
         raise ModelFileError(
             f"{path}: the checkpoint's epoch order is for {order.size} examples; the training "
             f"data has {n_examples} (resume with the same data)"
+        )
+    expected = min(state.batch_index * batch_size, n_examples)
+    if state.batch_index and (order is None or seen != expected):
+        raise ModelFileError(
+            f"{path}: the checkpoint was taken {state.batch_index} batches into an epoch, "
+            f"{seen} examples seen; with batch_size={batch_size} that would be {expected} "
+            "(resume with the run's batch size)"
         )
     return path
 

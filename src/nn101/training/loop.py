@@ -104,7 +104,7 @@ def fit(
     state.clip_norm, state.clip_value = clip_norm, clip_value
     last_epoch = optimizer.epoch_count + epochs
     if resume_from is not None:
-        checkpoint.resume(state, resume_from, len(train))
+        checkpoint.resume(state, resume_from, len(train), batch_size)
         last_epoch = epochs
     with lend_rng(model, state.rng):
         for callback in callbacks:
