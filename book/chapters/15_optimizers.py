@@ -19,31 +19,41 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## Momentum
 #
-# Keep a *velocity* $b$, an exponentially decaying sum of past gradients, and step along it:
+# Keep a *velocity* $m$, an exponentially decaying sum of past gradients, and step along it:
 #
 # $$
-# b_t = \mu\, b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t ,
+# m_t = \mu\, m_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, m_t ,
 # $$
 #
-# with momentum coefficient $\mu \in [0, 1)$ (typically $0.9$) and $b_0 = 0$. Unrolling,
-# $b_t = \sum_{k \le t} \mu^{t-k} g_k$. Along the floor of a ravine successive gradients point
+# with momentum coefficient $\mu \in [0, 1)$ (typically $0.9$) and $m_0 = 0$. Unrolling,
+# $m_t = \sum_{i \le t} \mu^{t-i} g_i$. Along the floor of a ravine successive gradients point
 # the same way and add up: with a constant gradient $g$ the velocity tends to $g / (1 - \mu)$,
 # a step ten times longer for $\mu = 0.9$. Across the ravine they alternate in sign and
 # cancel. So momentum accelerates where descent is consistent and damps oscillation where it
-# is not. (This is PyTorch's convention; some texts write $b_t = \mu b_{t-1} + \eta g_t$, which
+# is not. (This is PyTorch's convention; some texts write $m_t = \mu m_{t-1} + \eta g_t$, which
 # is the same thing while $\eta$ is constant.)
 #
-# *Nesterov* momentum (`nesterov=True`) looks ahead: it steps along $g_t + \mu b_t$, the
+# *Nesterov* momentum (`nesterov=True`) looks ahead: it steps along $g_t + \mu m_t$, the
 # gradient plus the velocity it is about to apply, which corrects an overshoot one step
 # earlier.
 #
@@ -52,13 +62,13 @@ import nn101
 # Keep a running average of each weight's *squared* gradient and divide the step by its root:
 #
 # $$
-# s_t = \alpha\, s_{t-1} + (1 - \alpha)\, g_t^2, \qquad
-# \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{s_t} + \epsilon},
+# v_t = \rho\, v_{t-1} + (1 - \rho)\, g_t^2, \qquad
+# \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{v_t} + \epsilon},
 # $$
 #
-# all operations elementwise, with $\alpha = 0.99$ and $\epsilon = 10^{-8}$ (PyTorch's
-# defaults). $\sqrt{s_t}$ is the root mean square of recent gradients of that weight, so
-# $g_t / \sqrt{s_t}$ is of order one whatever the scale of the gradient: every weight moves by
+# all operations elementwise, with $\rho = 0.99$ and $\epsilon = 10^{-8}$ (PyTorch's
+# defaults; PyTorch calls $\rho$ `alpha`). $\sqrt{v_t}$ is the root mean square of recent
+# gradients of that weight, so $g_t / \sqrt{v_t}$ is of order one whatever the scale of the gradient: every weight moves by
 # about $\eta$ per step. A weight with steep, large gradients gets a proportionally smaller
 # step; a weight with tiny gradients a proportionally larger one. $\epsilon$ only guards the
 # division.
@@ -77,13 +87,13 @@ import nn101
 # averages towards zero in the first steps. Unroll $m_t$:
 #
 # $$
-# m_t = (1 - \beta_1) \sum_{k=1}^{t} \beta_1^{t-k} g_k .
+# m_t = (1 - \beta_1) \sum_{i=1}^{t} \beta_1^{t-i} g_i .
 # $$
 #
 # If the gradients have a stationary mean $\mathbb{E}[g]$, then
 #
 # $$
-# \mathbb{E}[m_t] = \mathbb{E}[g]\,(1 - \beta_1) \sum_{k=1}^{t} \beta_1^{t-k}
+# \mathbb{E}[m_t] = \mathbb{E}[g]\,(1 - \beta_1) \sum_{i=1}^{t} \beta_1^{t-i}
 #                 = \mathbb{E}[g]\,(1 - \beta_1)\,\frac{1 - \beta_1^t}{1 - \beta_1}
 #                 = \mathbb{E}[g]\,\big(1 - \beta_1^t\big),
 # $$
@@ -103,36 +113,67 @@ import nn101
 #
 # ## AdaMax
 #
-# Adam scales by the $L^2$ norm of recent gradients. Replace the square by a $p$-th power,
-# $v_t = \beta_2^p v_{t-1} + (1 - \beta_2^p) |g_t|^p$, and let $p \to \infty$ (Kingma & Ba,
-# section 7). Unrolled, $v_t^{1/p} = (1-\beta_2^p)^{1/p} \big(\sum_k \beta_2^{p(t-k)}
-# |g_k|^p\big)^{1/p}$; the first factor tends to 1 and the $p$-norm of a vector tends to its
-# largest entry, so
+# Adam scales by the 2-norm of recent gradients. Replace the square by a $\nu$-th power,
+# $v_t = \beta_2^\nu v_{t-1} + (1 - \beta_2^\nu) |g_t|^\nu$, and let $\nu \to \infty$ (Kingma &
+# Ba, section 7). Unrolled, $v_t^{1/\nu} = (1-\beta_2^\nu)^{1/\nu} \big(\sum_i \beta_2^{\nu(t-i)}
+# |g_i|^\nu\big)^{1/\nu}$; the first factor tends to 1 and the $\nu$-norm of a vector tends to
+# its largest entry, so
 #
 # $$
-# u_t = \lim_{p \to \infty} v_t^{1/p} = \max_k\, \beta_2^{t-k} |g_k|
-#     = \max\big(\beta_2\, u_{t-1},\ |g_t|\big).
+# v^{\infty}_t = \lim_{\nu \to \infty} v_t^{1/\nu} = \max_i\, \beta_2^{t-i} |g_i|
+#     = \max\big(\beta_2\, v^{\infty}_{t-1},\ |g_t|\big).
 # $$
 #
 # A simple recursion, with no bias to correct (the maximum does not start from an average of
 # zeros), and the update
 #
 # $$
-# \theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{u_t} .
+# \theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{v^{\infty}_t} .
 # $$
 #
-# PyTorch (and `nn101`) add $\epsilon$ inside the maximum, $u_t = \max(\beta_2 u_{t-1},
-# |g_t| + \epsilon)$, so a weight whose gradient has always been zero does not divide by zero.
+# PyTorch (and `nn101`) add $\epsilon$ inside the maximum, $v^{\infty}_t = \max(\beta_2
+# v^{\infty}_{t-1}, |g_t| + \epsilon)$, so a weight whose gradient has always been zero does not
+# divide by zero.
 #
 # Each of these is a small class in `nn101.optimizers`; each sees only a list of Parameters
-# and updates their values in place from their gradients. The docstrings state the rules
-# above (with the options we skipped: weight decay, dampening, centered RMSprop); the `step`
-# methods are those rules written with in-place NumPy operations, so that a step allocates no
-# new arrays (`tmp` is a scratch buffer per parameter):
+# and updates their values in place from their gradients. Here are their `step` methods, each
+# the rules above, one line per update, with the equation in the comment. They work in place,
+# with one scratch array per parameter (`tmp`), so that a step allocates no new arrays; the
+# code names follow PyTorch's where the book's letters differ: the velocity $m$ is
+# `momentum_buffer` (`b`), RMSprop's $\rho$ is `alpha` (`a`), AdaMax's $v^{\infty}$ is `u`, and
+# $\lambda$ in the comments is `weight_decay`, an option we skipped (as are dampening and
+# centered RMSprop; the docstrings state them). SGD, with and without momentum:
 
 # %%
-for optimizer_class in [nn101.SGD, nn101.RMSprop, nn101.Adam, nn101.AdaMax]:
-    print(inspect.getsource(optimizer_class.step))
+show(nn101.SGD.step)
+
+# %% [markdown]
+# RMSprop (with its optional momentum and centering):
+
+# %%
+show(nn101.RMSprop.step)
+
+# %% [markdown]
+# Adam folds the two bias corrections into the step size and $\epsilon$: with
+# $\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ and
+# $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$,
+#
+# $$
+# \eta_t \frac{m_t}{\sqrt{v_t} + \epsilon_t}
+# = \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{\sqrt{v_t}/\sqrt{1 - \beta_2^t} + \epsilon}
+# = \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
+# $$
+#
+# the same update with two scalar multiplications instead of two array divisions:
+
+# %%
+show(nn101.Adam.step)
+
+# %% [markdown]
+# And AdaMax, whose maximum needs no bias correction:
+
+# %%
+show(nn101.AdaMax.step)
 
 # %% [markdown]
 # ## Trajectories on one surface
@@ -221,18 +262,18 @@ plt.show()
 
 # %% [markdown]
 # Every path must first drop into the valley and then follow its floor round the bend to the
-# star. Plain SGD's best rate sits right at the edge of stability, about $2/\lambda_{\max}$ for
-# the steep curvature $\lambda_{\max}$ of the walls: it is thrown across the valley in the first
+# star. Plain SGD's best rate sits right at the edge of stability, about $2/\omega_{\max}$ for
+# the steep curvature $\omega_{\max}$ of the walls: it is thrown across the valley in the first
 # steps and later oscillates between the walls, and any smaller rate crawls along the gentle
 # floor even more slowly. Momentum, at a *smaller* rate, accumulates the consistent push along
 # the floor and arrives smoothly. Adam gets there too, by a different route: its
 # per-coordinate scaling makes the gentle direction move as fast as the steep one, and its
 # momentum averages out the bouncing between the walls.
 #
-# RMSprop has the scaling but no momentum: with $g / \sqrt{s}$ of order one in every
+# RMSprop has the scaling but no momentum: with $g / \sqrt{v}$ of order one in every
 # coordinate it keeps stepping about $\eta$ across the valley as well as along it, and must
-# trade speed for bouncing. AdaMax is slow here for a reason its formula shows: $u_t$
-# remembers the *largest* recent gradient, decaying only by $\beta_2 = 0.999$ per step, and
+# trade speed for bouncing. AdaMax is slow here for a reason its formula shows:
+# $v^{\infty}_t$ remembers the *largest* recent gradient, decaying only by $\beta_2 = 0.999$ per step, and
 # the gradients at the start, high on the wall, are a hundred times those on the floor — so
 # only a huge rate moves it along the floor at all, and that rate throws it around at the
 # start. Toy surfaces like this one exaggerate such quirks; the real test is a network.
@@ -292,10 +333,21 @@ plt.show()
 # %% [markdown]
 # Plain SGD at this rate is the slowest by far. Momentum, with the same $\eta$, takes steps
 # up to ten times longer ($1/(1-\mu)$) and keeps pace with the adaptive methods, which reach a
-# low training loss within a few epochs although their rates are ten times smaller. Apart
-# from plain SGD, the test accuracies end within about a percentage point of each other: on
-# an easy problem every reasonable optimizer gets there; what differs is how fast, and how
-# much tuning it took.
+# low training loss within a few epochs although their rates are ten times smaller.
+
+# %%
+others = {name: h["val_accuracy"][-1] for name, h in results.items() if name != "SGD, η=0.01"}
+spread = max(others.values()) - min(others.values())
+display(
+    Markdown(
+        f"Apart from plain SGD, the final test accuracies lie between {min(others.values()):.1%} "
+        f"and {max(others.values()):.1%}, {100 * spread:.1f} percentage points apart: on an easy "
+        "problem every reasonable optimizer gets there; what differs is how fast, and how much "
+        "tuning it took."
+    )
+)
+
+# %% [markdown]
 #
 # ## PyTorch cross-check
 #
@@ -337,16 +389,95 @@ for name, (ours, theirs) in pairs.items():
     print(f"{name:20s} 50 steps agree with torch.optim; max difference {np.abs(a - b).max():.1e}")
 
 # %% [markdown]
+# ## Summary
+#
+# * Momentum averages gradients over steps ($m_t = \mu m_{t-1} + g_t$): it accelerates along
+#   consistent directions and damps oscillation across ravines.
+# * RMSprop divides each weight's step by the root mean square of its recent gradients, so
+#   every weight moves by about $\eta$ whatever its gradient's scale.
+# * Adam does both, with bias corrections $1/(1 - \beta_1^t)$ and $1/(1 - \beta_2^t)$ that undo
+#   the start of its averages at zero; AdaMax replaces the mean square by a decaying maximum.
+# * Each `step` in `nn101.optimizers` is these equations, one line each, and follows
+#   `torch.optim` to rounding; on the digits all tuned optimizers but plain SGD end close
+#   together.
+#
 # ## Exercises
 #
-# 1. Give plain SGD its best chance on the Rosenbrock surface: find the largest learning rate
-#    that does not diverge. Why is it limited by the *steep* direction? (Hint: on a quadratic
-#    with curvature $\lambda$, SGD is stable only for $\eta < 2 / \lambda$.)
-# 2. Show that with a constant gradient $g$, Adam's step is exactly $\eta$ in size for every
-#    $t$ (ignoring $\epsilon$). What does this say about the units of $\eta$ for Adam versus
-#    SGD?
-# 3. Switch off Adam's bias correction (write the update by hand in a few lines) and compare
-#    the first ten steps on the digits network. Which moment's correction matters more, and
-#    why?
-# 4. Add `nn101.SGD(..., momentum=0.9, nesterov=True)` and `nn101.Nadam` to the race. Does
-#    looking ahead help on this network?
+# **Exercise 1.** Give plain SGD its best chance on the Rosenbrock surface: find the largest
+# learning rate that does not diverge. Why is it limited by the *steep* direction? *Hint:* on a
+# quadratic with curvature $\omega$, SGD is stable only for $\eta < 2 / \omega$.
+#
+# <details><summary>Solution</summary>
+#
+# Near the minimum the Hessian of Rosenbrock's function has eigenvalues of about 1000 and 0.4,
+# so the limit there is about $2/1000 = 0.002$; from the start at $(-1.2, 1.6)$ the walls are
+# steeper still, and the largest stable rate found by trial is of that order. The steep
+# direction's curvature sets the limit because that is where a too-large step overshoots and
+# grows; the shallow direction would tolerate a rate a thousand times larger.
+#
+# </details>
+#
+# **Exercise 2.** Show that with a constant gradient $g$, Adam's step is exactly $\eta$ in size
+# for every $t$ (ignoring $\epsilon$). What does this say about the units of $\eta$ for Adam
+# versus SGD?
+#
+# <details><summary>Solution</summary>
+#
+# With $g_t = g$: $m_t = (1 - \beta_1^t) g$, so $\hat m_t = g$; likewise $\hat v_t = g^2$. The
+# step is $\eta\, g / |g| = \eta \operatorname{sign}(g)$ in every coordinate. Adam's $\eta$ is a
+# distance in parameter space, independent of the loss's scale; SGD's $\eta$ multiplies the
+# gradient, so its units are (parameter units)$^2$ per loss unit, and it must be retuned when
+# the loss is rescaled. The cell below checks it with `nn101.Adam`.
+#
+# </details>
+
+# %%
+# Solution to exercise 2
+point = nn101.Parameter(np.zeros(3))
+adam = nn101.Adam([point], learning_rate=0.01, eps=0.0)
+constant_gradient = np.array([1e-4, -3.0, 250.0])
+for _ in range(5):
+    before = point.value.copy()
+    adam.zero_grad()
+    point.grad += constant_gradient
+    adam.step()
+    assert np.allclose(point.value - before, -0.01 * np.sign(constant_gradient), rtol=1e-9)
+print("every Adam step moved each coordinate by exactly η = 0.01")
+
+# %% [markdown]
+# **Exercise 3.** Switch off Adam's bias correction (write the update by hand in a few lines)
+# and compare the first ten steps on the digits network. Which moment's correction matters
+# more, and why?
+#
+# <details><summary>Solution</summary>
+#
+# The second moment's: at step 1 the uncorrected $v_1 = 0.001\, g_1^2$ makes
+# $\sqrt{v_1}$ about 32 times too small, while $m_1 = 0.1\, g_1$ is only 10 times too small, so
+# the uncorrected first step is about 3 times too long, and with $m$ corrected but $v$ not it
+# would be about 32 times too long. The effect fades as $\beta_2^t \to 0$, after a few thousand
+# steps for $v$ but a few dozen for $m$; in the first ten steps the loss of the uncorrected run
+# jumps around more.
+#
+# </details>
+#
+# **Exercise 4.** Add `nn101.SGD(..., momentum=0.9, nesterov=True)` and `nn101.Nadam` to the
+# race. Does looking ahead help on this network?
+#
+# <details><summary>Solution</summary>
+#
+# Slightly, if at all: Nesterov momentum and Nadam reach about the same training loss and test
+# accuracy as their plain versions, sometimes a little earlier. The look-ahead matters most on
+# ill-conditioned surfaces with high momentum, where it damps overshooting; mini-batch noise
+# on an easy problem hides the difference.
+#
+# </details>
+#
+# ## Further reading
+#
+# * B. T. Polyak, "Some methods of speeding up the convergence of iteration methods", *USSR
+#   Computational Mathematics and Mathematical Physics* 4 (1964): the heavy-ball method.
+# * I. Sutskever, J. Martens, G. Dahl and G. Hinton, "On the importance of initialization and
+#   momentum in deep learning", ICML (2013): Nesterov momentum for networks.
+# * D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR (2015).
+# * S. Ruder, "An overview of gradient descent optimization algorithms", arXiv:1609.04747
+#   (2016).
