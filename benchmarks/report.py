@@ -12,6 +12,8 @@ TORCH_TARGETS = {
     "train 784-100-10 b32 SGD+momentum": 2.0,
     "train 784-256-10 b128 Adam": 1.3,
     "train 784-1024-1024-10 b256 Adam": 1.0,
+    "train char-LSTM H128 T64 b32 Adam": 1.0,
+    "train char-LSTM H256 T64 b32 Adam": 1.0,
 }
 MATMUL_SHARE_TARGETS = {"train 784-1024-1024-10 b256 Adam": 0.8}
 SKLEARN_TARGET = 1.5
@@ -161,4 +163,9 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             profile_markdown(results["profile"]),
         ]
+    if results.get("recurrent_profile"):
+        from benchmarks.recurrent import recurrent_profile_markdown
+
+        lines += ["", "Profile of one nn101 char-model training step (tokens: 32 x 64):", ""]
+        lines.append(recurrent_profile_markdown(results["recurrent_profile"]))
     return "\n".join(lines) + "\n"

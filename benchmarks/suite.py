@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import memory
+from benchmarks import memory, recurrent
 from benchmarks.configs import Config, default_configs, quick_configs
 from benchmarks.machine import (
     blas_threads,
@@ -108,8 +108,11 @@ def run(
     status = available_systems()
     systems = [s for s in SYSTEMS if not status[s]]
     configs = _select(quick_configs() if quick else default_configs(), only)
+    # the MLP quick run is the harness's smoke test; tests/test_recurrent.py smokes this part
+    sequence_configs = [] if quick else recurrent.recurrent_configs()
+    sequence_configs = [c for c in sequence_configs if not only or only in c.name]
     meta = describe_machine(threads, source)
-    x, y, meta["data"] = load_data(max(c.samples for c in configs), data, seed)
+    x, y, meta["data"] = load_data(max((c.samples for c in configs), default=64), data, seed)
     _log(f"{meta['cpu']}, {threads} threads; data: {meta['data']}")
     peak = matmul_peak_gflops(size=512 if quick else 2048)
 
@@ -126,16 +129,18 @@ def run(
         entries.append(entry)
         rates = {s: f"{np.median(t['samples_per_s']):,.0f}/s" for s, t in timings.items()}
         _log(f"{config.name}: {used} examples, {rates}")
+    entries += recurrent.time_recurrent(sequence_configs, systems, repeats, seed)
 
     mnist_memory = None
     if measure_memory:
         # Quick mode checks the children on the first configuration only (each costs imports).
         count = 1 if quick else len(configs)
         _measure_memory(entries[:count], configs[:count], x, y, systems, threads)
-        if not quick:
+        if not quick and configs:
             _log("MNIST memory target ...")
             mnist_memory = memory.mnist_target(threads)
     profiles = _profiles(configs, [c.samples for c in configs], x, y, seed) if profile else []
+    sequence_profiles = [recurrent.profile_recurrent(c) for c in sequence_configs if profile]
 
     peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048))  # best of start and end
     for entry in entries:
@@ -153,6 +158,7 @@ def run(
         "configs": entries,
         "mnist_memory": mnist_memory,
         "profile": profiles,
+        "recurrent_profile": sequence_profiles,
         "targets": evaluate_targets(entries, profiles, mnist_memory),
     }
     _write(out_dir, "results", results)
@@ -226,7 +232,7 @@ def run_profile(
 
 def _select(configs: list[Config], only: str | None) -> list[Config]:
     chosen = [c for c in configs if only is None or only in c.name]
-    if not chosen:
+    if not chosen and not any(only in c.name for c in recurrent.recurrent_configs()):
         names = "; ".join(c.name for c in configs)
         raise SystemExit(f"--only {only!r} matches no configuration; the names are: {names}")
     return chosen

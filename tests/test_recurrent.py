@@ -187,3 +187,19 @@ def test_char_model_trains_on_a_tiny_sequence():
         emb.backward(lstm.backward(dh), input_grad=False)
         optimizer.step()
     assert value < 0.1 < np.log(3)
+
+
+@pytest.mark.slow
+def test_recurrent_benchmark_harness_smoke(torch):
+    """benchmarks/recurrent.py on a tiny config: timings in the suite's format, a profile."""
+    from benchmarks import recurrent
+    from benchmarks.report import summarize
+
+    config = recurrent.recurrent_configs(quick=True)[0]
+    (entry,) = recurrent.time_recurrent([config], ["nn101", "torch"], repeats=1, seed=0)
+    summarize(entry, peak_gflops=100.0)
+    assert entry["samples_used"] == config.steps * 32 * 64
+    assert entry["ratio_to_torch"] > 0 and entry["systems"]["nn101"]["gflops"] > 0
+    profile = recurrent.profile_recurrent(config)
+    assert sum(profile["share"].values()) == pytest.approx(1.0)
+    assert "char-LSTM" in recurrent.recurrent_profile_markdown([profile])

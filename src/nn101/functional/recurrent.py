@@ -179,26 +179,6 @@ def lstm_forward(
     return hs, cs, (x, a, hs, cs, tanh_cs)
 
 
-def _lstm_factors(a: np.ndarray, cs: np.ndarray, tanh_cs: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Everything in the LSTM's backward that does not depend on dh, for all steps at once.
-
-    With c_t = f c_(t-1) + i g and h_t = o tanh(c_t):
-    dc_t = dc_(t+1) f_(t+1) + dh_t ⊙ o (1 - tanh²c_t)                (K = o (1 - tanh²c))
-    dz_i = dc g σ', dz_f = dc c_(t-1) σ', dz_g = dc i (1 - g²)       (P, per gate block)
-    dz_o = dh tanh(c) σ'                                             (Q)
-    """
-    H = cs.shape[-1]
-    i, f, o, g = a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
-    P = np.empty(a.shape[:2] + (4, H), dtype=a.dtype)  # (T, N, 4, H)
-    np.multiply(g, i - i * i, out=P[:, :, 0])
-    np.multiply(cs[:-1], f - f * f, out=P[:, :, 1])
-    P[:, :, 2] = 0.0  # the o gate follows dh, not dc: filled by Q in the loop
-    np.multiply(i, 1.0 - g * g, out=P[:, :, 3])
-    Q = tanh_cs * (o - o * o)
-    K = o * (1.0 - tanh_cs * tanh_cs)
-    return P, Q, K, f
-
-
 def lstm_backward(
     dhs: np.ndarray | None,
     dh_last: np.ndarray | None,
@@ -208,29 +188,46 @@ def lstm_backward(
     W_hh: np.ndarray,
     need_dx: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Backpropagation through time for ``lstm_forward``.
+    """Backpropagation through time for ``lstm_forward``. With c_t = f c_(t-1) + i g and
+    h_t = o tanh(c_t), going backwards from dh (= dL/dh_t) and dc (= dL/dc_t):
 
+        dc += dh ⊙ o ⊙ (1 - tanh²c_t)
+        dz_i = dc ⊙ g ⊙ i(1 - i),  dz_f = dc ⊙ c_(t-1) ⊙ f(1 - f),
+        dz_o = dh ⊙ tanh(c_t) ⊙ o(1 - o),  dz_g = dc ⊙ i ⊙ (1 - g²)
+        dh_(t-1) = dz_t W_hhᵀ (+ the gradient from above),  dc_(t-1) = dc ⊙ f
+
+    Every step's arrays are small and stay in cache; the gate gradients of all steps go into
+    one (T, N, 4H) buffer, from which dW_ih, dW_hh and dx are one product each.
     Shapes: dhs (T, N, H) or None; dh_last, dc_last (N, H) or None (final-state gradients).
     Returns (dx or None, dW_ih, dW_hh, db, dh0, dc0).
     """
     x, a, hs, cs, tanh_cs = cache
     T, N, H = tanh_cs.shape
-    P, Q, K, f = _lstm_factors(a, cs, tanh_cs)
     dZ = np.empty_like(a)  # (T, N, 4H): the gate gradients of every step
-    dZ4 = dZ.reshape(T, N, 4, H)
     dh = np.zeros((N, H), dtype=a.dtype)  # dL/dh_t through the recurrence
     dc = np.zeros_like(dh) if dc_last is None else np.array(dc_last, dtype=a.dtype)
-    tmp = np.empty_like(dh)
+    tmp, slope = np.empty_like(dh), np.empty((N, 4 * H), dtype=a.dtype)
     for t in range(T - 1, -1, -1):
         dh += _sequence_grad(dhs, dh_last, t, T)
+        gates, dz, tc = a[t], dZ[t], tanh_cs[t]
+        i, o, g = gates[:, :H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
         if t < T - 1:
-            dc *= f[t + 1]
-        np.multiply(dh, K[t], out=tmp)
-        dc += tmp
-        np.multiply(dc[:, None, :], P[t], out=dZ4[t])  # i, f, g blocks
-        np.multiply(dh, Q[t], out=dZ[t, :, 2 * H : 3 * H])  # o block
-        np.matmul(dZ[t], W_hh.T, out=dh)  # (N, 4H) @ (4H, H): dh_(t-1)
-    dc *= f[0]
+            dc *= a[t + 1, :, H : 2 * H]  # dc_t = dc_(t+1) f_(t+1) + ...
+        np.multiply(tc, tc, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+        tmp *= o
+        tmp *= dh
+        dc += tmp  # ... + dh o (1 - tanh²c)
+        np.multiply(dc, g, out=dz[:, :H])
+        np.multiply(dc, cs[t], out=dz[:, H : 2 * H])
+        np.multiply(dh, tc, out=dz[:, 2 * H : 3 * H])
+        np.multiply(dc, i, out=dz[:, 3 * H :])
+        np.multiply(gates, gates, out=slope)  # σ' = σ - σ², tanh' = 1 - g²
+        np.subtract(gates[:, : 3 * H], slope[:, : 3 * H], out=slope[:, : 3 * H])
+        np.subtract(1.0, slope[:, 3 * H :], out=slope[:, 3 * H :])
+        dz *= slope
+        np.matmul(dz, W_hh.T, out=dh)  # (N, 4H) @ (4H, H): dh_(t-1)
+    dc *= a[0, :, H : 2 * H]
     dx, dW_ih, db = _input_grads(x, dZ, W_ih, need_dx)
     return dx, dW_ih, _recurrent_weight_grad(hs, dZ), db, dh, dc
 
@@ -284,27 +281,6 @@ def gru_forward(
     return hs, (x, a, hs, hn)
 
 
-def _gru_factors(a: np.ndarray, hs: np.ndarray, hn: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The GRU's backward factors that do not depend on dh, for all steps at once.
-
-    With h_t = n + z (h_(t-1) - n), for g = dL/dh_t:
-    dz_n = g (1 - z)(1 - n²)                   (K1, the input-side n gradient)
-    dz_z = g (h_(t-1) - n) z (1 - z)           (K2)
-    dz_r = dz_n ⊙ hn ⊙ r (1 - r)               (K1 K3)
-    d(hn) = dz_n ⊙ r                           (K1 r)
-    dL/dh_(t-1) = g z + [dz_r, dz_z, d(hn)] W_hhᵀ
-    Returns (R, K1): R (T, N, 3, H) multiplies g into [dz_r, dz_z, d(hn)].
-    """
-    H = hs.shape[-1]
-    r, z, n = a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
-    K1 = (1.0 - z) * (1.0 - n * n)
-    R = np.empty(a.shape[:2] + (3, H), dtype=a.dtype)  # (T, N, 3, H)
-    np.multiply(K1 * hn, r - r * r, out=R[:, :, 0])
-    np.multiply(hs[:-1] - n, z - z * z, out=R[:, :, 1])
-    np.multiply(K1, r, out=R[:, :, 2])
-    return R, K1
-
-
 def gru_backward(
     dhs: np.ndarray | None,
     dh_last: np.ndarray | None,
@@ -313,29 +289,46 @@ def gru_backward(
     W_hh: np.ndarray,
     need_dx: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Backpropagation through time for ``gru_forward``.
+    """Backpropagation through time for ``gru_forward``. With h_t = n + z (h_(t-1) - n) and
+    hn = h_(t-1) W_hn + b_hn, going backwards from dh = dL/dh_t:
+
+        dz_n = dh ⊙ (1 - z) ⊙ (1 - n²)           (the input side's n gradient)
+        dz_z = dh ⊙ (h_(t-1) - n) ⊙ z(1 - z)
+        dz_r = dz_n ⊙ hn ⊙ r(1 - r),   d(hn) = dz_n ⊙ r
+        dh_(t-1) = dh ⊙ z + [dz_r, dz_z, d(hn)] W_hhᵀ (+ the gradient from above)
 
     Shapes: dhs (T, N, H) or None, dh_last (N, H) or None.
     Returns (dx or None, dW_ih, dW_hh, db_ih, db_hh, dh0).
     """
     x, a, hs, hn = cache
     T, N, H = hn.shape
-    R, K1 = _gru_factors(a, hs, hn)
-    z = a[..., H : 2 * H]
-    dRec = np.empty_like(a)  # (T, N, 3H): gradients of h W_hh + b_hh
-    dRec3 = dRec.reshape(T, N, 3, H)
-    dH = np.empty((T, N, H), dtype=a.dtype)  # dL/dh_t, all steps
+    dRec = np.empty_like(a)  # (T, N, 3H): gradients of h W_hh + b_hh, every step
+    dn_all = np.empty((T, N, H), dtype=a.dtype)  # dz_n, every step
     dh = np.zeros((N, H), dtype=a.dtype)
-    tmp = np.empty_like(dh)
+    tmp, rec = np.empty_like(dh), np.empty_like(dh)
+    slope = np.empty((N, 2 * H), dtype=a.dtype)
     for t in range(T - 1, -1, -1):
         dh += _sequence_grad(dhs, dh_last, t, T)
-        dH[t] = dh
-        np.multiply(dh[:, None, :], R[t], out=dRec3[t])
-        np.matmul(dRec[t], W_hh.T, out=tmp)  # (N, 3H) @ (3H, H)
-        dh *= z[t]
-        dh += tmp  # dh_(t-1)
+        gates, d, dn = a[t], dRec[t], dn_all[t]
+        r, z, n = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
+        np.multiply(gates[:, : 2 * H], gates[:, : 2 * H], out=slope)
+        np.subtract(gates[:, : 2 * H], slope, out=slope)  # σ' = σ - σ² for r and z
+        np.multiply(n, n, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+        np.subtract(1.0, z, out=dn)
+        dn *= tmp
+        dn *= dh  # dz_n
+        np.subtract(hs[t], n, out=d[:, H : 2 * H])
+        d[:, H : 2 * H] *= slope[:, H:]
+        d[:, H : 2 * H] *= dh  # dz_z
+        np.multiply(dn, hn[t], out=d[:, :H])
+        d[:, :H] *= slope[:, :H]  # dz_r
+        np.multiply(dn, r, out=d[:, 2 * H :])  # d(hn)
+        np.matmul(d, W_hh.T, out=rec)  # (N, 3H) @ (3H, H)
+        dh *= z
+        dh += rec  # dh_(t-1)
     dZ = dRec.copy()  # input side: r, z as above, n gets dz_n instead of d(hn)
-    np.multiply(dH, K1, out=dZ[..., 2 * H :])
+    dZ[..., 2 * H :] = dn_all
     dx, dW_ih, db_ih = _input_grads(x, dZ, W_ih, need_dx)
     db_hh = dRec.reshape(T * N, 3 * H).sum(axis=0)
     return dx, dW_ih, _recurrent_weight_grad(hs, dRec), db_ih, db_hh, dh
