@@ -14,11 +14,21 @@
 
 # %%
 import inspect
+import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import nn101
+
+
+def show(function):
+    """Display the real source of a library function or method, syntax-highlighted."""
+    source = textwrap.dedent(inspect.getsource(function))
+    source = re.sub(r"\s*# noqa[^\n]*", "", source)
+    display(Markdown(f"```python\n{source}```"))
 
 # %% [markdown]
 # ## Forward
@@ -28,31 +38,32 @@ import nn101
 # forward:
 #
 # $$
-# \mu = \frac{1}{N} \sum_{i=1}^{N} x_i, \qquad
-# \sigma^2 = \frac{1}{N} \sum_{i=1}^{N} (x_i - \mu)^2, \qquad
-# \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+# \bar x = \frac{1}{N} \sum_{i=1}^{N} x_i, \qquad
+# s^2 = \frac{1}{N} \sum_{i=1}^{N} (x_i - \bar x)^2, \qquad
+# \hat x_i = \frac{x_i - \bar x}{\sqrt{s^2 + \epsilon}}, \qquad
 # y_i = \gamma\, \hat x_i + \beta .
 # $$
 #
 # $\hat x$ has mean 0 and variance (almost exactly) 1 over the batch; $\epsilon$ (say
 # $10^{-5}$) keeps the division safe for a constant feature. The learnable scale $\gamma$
 # and shift $\beta$ (initialized to 1 and 0) give back the freedom that standardizing took
-# away: with $\gamma = \sqrt{\sigma^2 + \epsilon}$, $\beta = \mu$ the layer would be the
+# away: with $\gamma = \sqrt{s^2 + \epsilon}$, $\beta = \bar x$ the layer would be the
 # identity. (For the same reason a `Dense` layer placed just before batch normalization does
 # not need its bias: $\beta$ does that job.)
 #
 # At **inference** there may be no batch — one image at a time — and a prediction must not
 # depend on which other examples happen to share its batch. So during training the layer keeps
-# exponential running averages of $\mu$ and $\sigma^2$, and at inference it normalizes with
+# exponential running averages of $\bar x$ and $s^2$, and at inference it normalizes with
 # those instead:
 #
 # $$
-# \bar\mu \leftarrow (1 - m)\,\bar\mu + m\,\mu, \qquad
-# \bar\sigma^2 \leftarrow (1 - m)\,\bar\sigma^2 + m\,\frac{N}{N - 1}\,\sigma^2, \qquad
-# y = \gamma\, \frac{x - \bar\mu}{\sqrt{\bar\sigma^2 + \epsilon}} + \beta ,
+# \bar x_{\text{run}} \leftarrow \rho\,\bar x_{\text{run}} + (1 - \rho)\,\bar x, \qquad
+# s^2_{\text{run}} \leftarrow \rho\,s^2_{\text{run}} + (1 - \rho)\,\frac{N}{N - 1}\,s^2, \qquad
+# y = \gamma\, \frac{x - \bar x_{\text{run}}}{\sqrt{s^2_{\text{run}} + \epsilon}} + \beta ,
 # $$
 #
-# with momentum $m = 0.1$, and — as in PyTorch — the unbiased variance in the running average.
+# with $\rho = 0.9$ and, as in PyTorch, the unbiased variance in the running average. (The layer's
+# argument `momentum=0.1` is $1 - \rho$, PyTorch's convention.)
 #
 # ## Backward, derived
 #
@@ -65,22 +76,23 @@ import nn101
 # $$
 #
 # The input gradient is the interesting part, because *every* $\hat x_i$ depends on *every*
-# $x_k$ through $\mu$ and $\sigma^2$. Write $r = (\sigma^2 + \epsilon)^{-1/2}$ so that
-# $\hat x_i = (x_i - \mu)\, r$, and collect the pieces one at a time.
+# $x_k$ through $\bar x$ and $s^2$. Write $\tilde s = \sqrt{s^2 + \epsilon}$ so that
+# $\hat x_i = (x_i - \bar x) / \tilde s$, and collect the pieces one at a time ($[i = k]$ is 1
+# when $i = k$, else 0).
 #
-# 1. The mean: $\partial \mu / \partial x_k = 1/N$.
-# 2. The variance: $\dfrac{\partial \sigma^2}{\partial x_k} = \dfrac{2}{N} \sum_i (x_i - \mu)
-#    \Big(\delta_{ik} - \dfrac{1}{N}\Big) = \dfrac{2}{N}(x_k - \mu)$, because the deviations
-#    $x_i - \mu$ sum to zero.
-# 3. The inverse standard deviation: $\dfrac{\partial r}{\partial x_k} = -\dfrac{1}{2}
-#    (\sigma^2 + \epsilon)^{-3/2} \dfrac{\partial \sigma^2}{\partial x_k}
-#    = -\dfrac{r^3}{N}\,(x_k - \mu)$.
-# 4. The product rule on $\hat x_i = (x_i - \mu)\, r$:
+# 1. The mean: $\partial \bar x / \partial x_k = 1/N$.
+# 2. The variance: $\dfrac{\partial s^2}{\partial x_k} = \dfrac{2}{N} \sum_i (x_i - \bar x)
+#    \Big([i = k] - \dfrac{1}{N}\Big) = \dfrac{2}{N}(x_k - \bar x)$, because the deviations
+#    $x_i - \bar x$ sum to zero.
+# 3. The inverse standard deviation: $\dfrac{\partial \tilde s^{-1}}{\partial x_k} =
+#    -\dfrac{1}{2} (s^2 + \epsilon)^{-3/2} \dfrac{\partial s^2}{\partial x_k}
+#    = -\dfrac{x_k - \bar x}{N \tilde s^3}$.
+# 4. The product rule on $\hat x_i = (x_i - \bar x)\, \tilde s^{-1}$:
 #
 # $$
 # \frac{\partial \hat x_i}{\partial x_k}
-#   = r\Big(\delta_{ik} - \frac{1}{N}\Big) - (x_i - \mu)\,\frac{r^3}{N}\,(x_k - \mu)
-#   = \frac{r}{N}\Big(N\,\delta_{ik} - 1 - \hat x_i\, \hat x_k\Big).
+#   = \frac{1}{\tilde s}\Big([i = k] - \frac{1}{N}\Big) - \frac{(x_i - \bar x)(x_k - \bar x)}{N \tilde s^3}
+#   = \frac{1}{N \tilde s}\Big(N\,[i = k] - 1 - \hat x_i\, \hat x_k\Big).
 # $$
 #
 # 5. The chain rule through $\hat x$, with $\partial \mathcal{L} / \partial \hat x_i = \gamma
@@ -89,7 +101,7 @@ import nn101
 # $$
 # \frac{\partial \mathcal{L}}{\partial x_k}
 #   = \sum_i \gamma\, g_i\, \frac{\partial \hat x_i}{\partial x_k}
-#   = \frac{\gamma\, r}{N} \Big( N g_k - \sum_i g_i - \hat x_k \sum_i g_i\, \hat x_i \Big).
+#   = \frac{\gamma}{N \tilde s} \Big( N g_k - \sum_i g_i - \hat x_k \sum_i g_i\, \hat x_i \Big).
 # $$
 #
 # The two sums are exactly $\partial \mathcal{L}/\partial \beta$ and $\partial
@@ -97,26 +109,51 @@ import nn101
 # everything else elementwise per feature):
 #
 # $$
-# \boxed{\;\frac{\partial \mathcal{L}}{\partial x} = \frac{\gamma\, r}{N}
+# \boxed{\;\frac{\partial \mathcal{L}}{\partial x} = \frac{\gamma}{N \tilde s}
 #   \Big( N g - \frac{\partial \mathcal{L}}{\partial \beta} -
 #   \hat x \odot \frac{\partial \mathcal{L}}{\partial \gamma} \Big)\;}
 # $$
 #
 # Read it as: take the upstream gradient, remove its mean (the part that would only shift the
 # batch, which normalization undoes anyway) and its component along $\hat x$ (the part that
-# would only rescale it), and scale by $\gamma r$. So the forward pass needs to save exactly
-# $\hat x$ and $r$ for the backward pass — which is what `nn101`'s layer does. In the library
-# $\gamma$ and $\beta$ are called `weight` and `bias` (as in PyTorch), and the formula is
-# written with means instead of sums: with $\hat g = \gamma g$ (the gradient with respect to
-# $\hat x$), the box is $r\,\big(\hat g - \operatorname{mean}(\hat g) - \hat x \odot
+# would only rescale it), and scale by $\gamma / \tilde s$. So the forward pass needs to save
+# exactly $\hat x$ and $1/\tilde s$ for the backward pass, which is what `nn101`'s layer does
+# (as `X_hat` and `inv_std`). In the library $\gamma$ and $\beta$ are called `weight` and
+# `bias` (as in PyTorch), and the formula is written with means instead of sums: with
+# $\hat g = \gamma g$ (the gradient with respect to $\hat x$, `dX_hat` in the code), the box is
+# $\frac{1}{\tilde s}\big(\hat g - \operatorname{mean}(\hat g) - \hat x \odot
 # \operatorname{mean}(\hat g \odot \hat x)\big)$, the same thing divided through by $N$.
 # The forward pass also accepts sequences $(N, C, L)$, normalizing each channel over the batch
 # and length axes together.
 
 # %%
-print(inspect.getsource(nn101.BatchNorm1d.forward))
-print(inspect.getsource(nn101.BatchNorm1d.backward))
-print(inspect.getsource(nn101.layers.normalization._normalized_backward))
+show(nn101.BatchNorm1d.forward)
+show(nn101.BatchNorm1d.backward)
+
+# %% [markdown]
+# `backward` hands the boxed formula to a small helper shared by every batch-normalization
+# layer. Here it is, written out from the box, and checked against the layer on a batch:
+
+
+# %%
+def batchnorm_input_gradient(g_hat, x_hat, inv_std):
+    """dL/dx = (1/s̃) (ĝ - mean(ĝ) - x̂ ⊙ mean(ĝ ⊙ x̂)), means over the batch axis."""
+    mean_g_hat = g_hat.mean(axis=0)
+    mean_g_hat_x_hat = (g_hat * x_hat).mean(axis=0)
+    return inv_std * (g_hat - mean_g_hat - x_hat * mean_g_hat_x_hat)
+
+
+layer_check = nn101.BatchNorm1d(3, dtype=np.float64)
+layer_check.weight.value[...] = [0.5, 2.0, -1.0]  # γ
+x_batch = np.random.default_rng(1).normal(2.0, 3.0, size=(8, 3))
+upstream = np.random.default_rng(2).normal(size=(8, 3))
+layer_check.forward(x_batch, training=True)
+from_layer = layer_check.backward(upstream)
+inv_std = 1 / np.sqrt(x_batch.var(axis=0) + layer_check.eps)
+x_hat = (x_batch - x_batch.mean(axis=0)) * inv_std
+by_hand = batchnorm_input_gradient(upstream * layer_check.weight.value, x_hat, inv_std)
+assert np.allclose(from_layer, by_hand, rtol=1e-10, atol=1e-12)
+print("the boxed formula gives the layer's input gradient")
 
 # %% [markdown]
 # ## The derivation, checked
@@ -207,7 +244,7 @@ plt.show()
 # adds at a fixed rate.
 #
 # The second classic effect is that batch normalization tolerates much larger learning rates:
-# a layer's output no longer grows when its weights grow (scaling $W$ scales $\mu$ and $\sigma$
+# a layer's output no longer grows when its weights grow (scaling $W$ scales $\bar x$ and $s$
 # alike and cancels in $\hat x$), so a large step cannot blow up the activations downstream.
 # Let us scan the learning rate for the ReLU network, three epochs each:
 
@@ -278,15 +315,92 @@ np.testing.assert_allclose(ours.forward(x, training=False),
 print("BatchNorm1d agrees with torch.nn.BatchNorm1d: outputs, gradients, running statistics")
 
 # %% [markdown]
+# ## Summary
+#
+# * Batch normalization standardizes each feature over the batch, $\hat x = (x - \bar x) /
+#   \sqrt{s^2 + \epsilon}$, then rescales and shifts it with learned $\gamma$ and $\beta$; at
+#   inference it uses running averages of the batch statistics instead.
+# * Its backward pass, derived with the chain rule through the mean and the variance, removes
+#   from the upstream gradient its mean and its component along $\hat x$ and scales by
+#   $\gamma / \tilde s$; it needs only $\hat x$ and $1/\tilde s$ saved from the forward pass.
+# * Because a layer's output no longer depends on the scale of its weights, much larger
+#   learning rates become safe, and deep networks train faster.
+#
 # ## Exercises
 #
-# 1. Derive $\partial \mathcal{L} / \partial x$ a second way: treat batch normalization as the
-#    composition *center* ($x - \mu$), *scale* (times $r$), *affine* (times $\gamma$, plus
-#    $\beta$), write each piece's backward pass, and chain them. Show the result equals the
-#    boxed formula.
-# 2. Prove from the boxed formula that $\sum_k \partial \mathcal{L}/\partial x_k = 0$ and
-#    $\sum_k \hat x_k\, \partial \mathcal{L}/\partial x_k = 0$. Why must that be so?
-# 3. Train the BatchNorm network with `batch_size=2` and with `batch_size=256`. What goes
-#    wrong with very small batches? (Think about $\sigma^2$ for $N = 2$.)
-# 4. Compare `model.evaluate` on the test set with the accuracy you get by calling
-#    `model.forward(X_test, training=True)`. Why do they differ, and which is right?
+# **Exercise 1.** Derive $\partial \mathcal{L} / \partial x$ a second way: treat batch
+# normalization as the composition *center* ($x - \bar x$), *scale* (times $1/\tilde s$),
+# *affine* (times $\gamma$, plus $\beta$), write each piece's backward pass, and chain them.
+# Show the result equals the boxed formula. *Hint:* the centring step's backward pass subtracts
+# the mean of its upstream gradient.
+#
+# <details><summary>Solution</summary>
+#
+# Affine: $\hat g = \gamma g$. Scale, $u = c / \tilde s$ with $c = x - \bar x$ and $\tilde s$ a
+# function of $c$: $\partial \mathcal{L}/\partial c = \hat g / \tilde s - c\,
+# \operatorname{mean}(\hat g \odot c) / \tilde s^3$ (the second term through $s^2 =
+# \operatorname{mean}(c^2)$) $= \frac{1}{\tilde s}(\hat g - \hat x \odot
+# \operatorname{mean}(\hat g \odot \hat x))$. Center: subtract the mean of that; the mean of the
+# second term is zero because $\operatorname{mean}(\hat x) = 0$, leaving
+# $\frac{1}{\tilde s}(\hat g - \operatorname{mean}(\hat g) - \hat x \odot
+# \operatorname{mean}(\hat g \odot \hat x))$: the box.
+#
+# </details>
+#
+# **Exercise 2.** Prove from the boxed formula that $\sum_k \partial \mathcal{L}/\partial x_k = 0$
+# and $\sum_k \hat x_k\, \partial \mathcal{L}/\partial x_k = 0$. Why must that be so?
+#
+# <details><summary>Solution</summary>
+#
+# Sum the box over $k$: $N \sum g - N \sum g - \sum_k \hat x_k \sum_i g_i \hat x_i = 0$ since
+# $\sum_k \hat x_k = 0$. Multiply by $\hat x_k$ and sum: $N \sum g \hat x - 0 - \sum_k \hat x_k^2
+# \sum_i g_i \hat x_i = 0$ since $\sum_k \hat x_k^2 = N$ (ignoring $\epsilon$). It must be so
+# because the output does not change when the batch is shifted ($x + c$) or scaled around its
+# mean: the loss's derivatives along those two directions are zero. Checked below.
+#
+# </details>
+
+# %%
+# Solution to exercise 2
+ones_direction = from_layer.sum(axis=0)  # Σ_k dL/dx_k, per feature
+x_hat_direction = (x_hat * from_layer).sum(axis=0)  # Σ_k x̂_k dL/dx_k
+print("sums:", ones_direction.round(12), (x_hat_direction).round(6))
+assert np.allclose(ones_direction, 0, atol=1e-10)
+assert np.allclose(x_hat_direction, 0, atol=1e-4)  # not exactly 0: ε makes Σ x̂² < N
+
+# %% [markdown]
+# **Exercise 3.** Train the BatchNorm network with `batch_size=2` and with `batch_size=256`.
+# What goes wrong with very small batches? *Hint:* what are $\hat x_1$ and $\hat x_2$ for
+# $N = 2$?
+#
+# <details><summary>Solution</summary>
+#
+# With $N = 2$, $\hat x_1 = -\hat x_2 = \pm 1$ (nearly) whatever the inputs: the normalized
+# features carry only the *sign* of the difference between the two examples, and the batch
+# statistics are so noisy that the running averages used at inference differ from anything
+# seen in training. Training is erratic and test accuracy suffers. With 256 the statistics are
+# accurate, but there are fewer steps per epoch.
+#
+# </details>
+#
+# **Exercise 4.** Compare `model.evaluate` on the test set with the accuracy you get by calling
+# `model.forward(X_test, training=True)`. Why do they differ, and which is right?
+#
+# <details><summary>Solution</summary>
+#
+# `training=True` normalizes with the statistics of the test batch itself, so each prediction
+# depends on the other test examples, and it also updates the running averages. `evaluate` uses
+# the running averages from training, so every example is classified on its own, as it would
+# be in deployment. The second is right; the first usually gives a similar number on a large,
+# shuffled test batch, but fails for a batch of one.
+#
+# </details>
+#
+# ## Further reading
+#
+# * S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training by
+#   reducing internal covariate shift", ICML (2015).
+# * S. Santurkar, D. Tsipras, A. Ilyas and A. Madry, "How does batch normalization help
+#   optimization?", NeurIPS (2018): smoothing of the loss surface rather than covariate shift.
+# * J. L. Ba, J. R. Kiros and G. E. Hinton, "Layer normalization", arXiv:1607.06450 (2016): the
+#   variant that normalizes over features instead of the batch.
