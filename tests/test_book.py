@@ -197,6 +197,20 @@ def test_links_to_chapters_not_in_the_build_become_text():
     )
 
 
+def test_prose_links_name_the_chapters_as_they_are():
+    """A link to chapter NN from a prose page uses that chapter's file name (links to chapters
+    not written yet are shown as text until they land)."""
+    stems = {c.stem[:2]: c.stem for c in build.find_chapters()}
+    pages = [*(ROOT / "book").glob("*.md"), *(ROOT / "book" / "parts").glob("*.md")]
+    wrong = [
+        f"{page.name}: {target}.ipynb (the chapter is {stems[target[:2]]}.py)"
+        for page in pages
+        for _, target, _ in website.CHAPTER_LINK.findall(page.read_text(encoding="utf-8"))
+        if target[:2] in stems and stems[target[:2]] != target
+    ]
+    assert not wrong, "links to renamed chapters:\n" + "\n".join(wrong)
+
+
 def test_missing_dataset_fails_the_build_in_one_line(tmp_path, monkeypatch):
     chapter = tmp_path / "17_uses_mnist.py"
     chapter.write_text("# %%\ntrain, test = nn101.data.load_mnist()\n", encoding="utf-8")
