@@ -9,7 +9,7 @@ import numpy as np
 
 from nn101.core import Layer, Parameter, as_dtype
 from nn101.functional.conv import (
-    col2im,
+    conv_input_grad,
     from_nhwc,
     im2col,
     output_size,
@@ -129,7 +129,8 @@ class Conv2d(Layer):
         return from_nhwc(Y.reshape(len(xp), *out, self.out_channels))  # (N, C_out, Ho, Wo)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Add dL/dW = X_colᵀ G and dL/db = Σ G; return dL/dx = col2im(G Wᵀ) if ``input_grad``.
+        """Add dL/dW = X_colᵀ G and dL/db = Σ G; return dL/dx = col2im(G Wᵀ) if ``input_grad``
+        (one kernel offset at a time: ``nn101.functional.conv.conv_input_grad``).
 
         The first layer of a model (its input is the data) skips col2im and G Wᵀ.
         """
@@ -137,14 +138,12 @@ class Conv2d(Layer):
             raise backward_before_forward(self._name())
         X_col, padded_shape, out = self._saved
         G = to_nhwc(grad_output).reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
-        W = self.weight.value.reshape(-1, self.out_channels)  # (kh·kw·C_in, C_out)
         self.weight.grad += (X_col.T @ G).reshape(self.weight.shape)
         if self.bias is not None:
-            self.bias.grad += G.sum(axis=0)
+            self.bias.grad += np.ones(len(G), G.dtype) @ G  # Σ over rows, faster than G.sum(0)
         if not input_grad:
             return None
-        dX_col = G @ W.T  # (N·Ho·Wo, kh·kw·C_in)
-        dxp = col2im(dX_col, padded_shape, self.kernel_size, self.stride, self.dilation, out)
+        dxp = conv_input_grad(G, self.weight.value, padded_shape, self.stride, self.dilation, out)
         (top, bottom), (left, right) = self._pads
         _, Hp, Wp, _ = padded_shape
         return from_nhwc(dxp[:, top : Hp - bottom, left : Wp - right])  # (N, C_in, H, W)
