@@ -4,7 +4,8 @@ PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 .PHONY: book book-serve notebooks test lint clean
 
 # Execute every chapter (fails if a cell raises, or if a chapter's dataset is not on disk: set
-# NN101_DATA_DIR) and build the site into build/site/ (open build/site/index.html).
+# NN101_DATA_DIR, e.g. `make book NN101_DATA_DIR=../shared/data`) and build the site into
+# build/site/ (open build/site/index.html, or `make book-serve` for search too).
 book:
 	$(PYTHON) book/build.py
 
