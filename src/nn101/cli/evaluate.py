@@ -45,7 +45,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     output = None
     if args.output is not None:
-        output = check_output_file("--output", args.output, suffix=".npy", overwrite=args.overwrite)
+        output = check_output_file("--output", args.output, overwrite=args.overwrite)
     model, metadata = _load_model(args.model)
     inputs = _inputs(args, model, metadata, need_labels=False)
     labels = predict(model, inputs).argmax(axis=-1)

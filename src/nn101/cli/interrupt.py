@@ -98,6 +98,7 @@ def fit_or_checkpoint(
                 callbacks=[stopper],
                 verbose=0 if args.quiet else 1,
                 resume_from=args.resume,
+                **built.fit_options,
             )
     except FloatingPointError as error:
         raise FloatingPointError(f"training diverged: {error}; nothing was saved") from None

@@ -1,15 +1,19 @@
 """``--model``: the model families ``nn101 train`` can build, each from its recipe.
 
-A family turns the command line and the data's shapes into a model, its fit settings and a
-one-line description. ``mlp`` is always there; ``cnn`` and ``char-lstm`` come with their
-recipes.
+A classifier family (``mlp``, ``cnn``) turns the command line and the data's shapes into a
+model, its fit settings and a one-line description; ``train.py`` does the rest. A family with a
+loop of its own (``char-lstm``: text, not labelled examples) gives ``run`` instead. Families
+whose recipe module is not there are not offered.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,21 +23,32 @@ from nn101.recipes import FitSettings, mlp_recipe
 
 __all__ = ["MODELS", "ModelFamily", "Built", "fit_changes"]
 
+IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
+
 
 @dataclass(frozen=True)
 class Built:
+    """A model ready to fit: ``fit_options`` are further ``fit`` arguments (``clip_norm`` ...)."""
+
     model: Layer
     settings: FitSettings
     description: str
+    fit_options: dict[str, Any] = field(default_factory=dict)
+
+
+Build = Callable[[argparse.Namespace, str, tuple[int, ...], int, np.random.Generator], Built]
 
 
 @dataclass(frozen=True)
 class ModelFamily:
-    """``flatten``: whether image datasets are read as vectors (N, H*W) or images (N, 1, H, W).
-    ``build(args, dataset, input_shape, num_classes, rng)`` makes the model."""
+    """``datasets`` it trains on (the first is the default; ``own``: --x/--y arrays);
+    ``flatten``: images read as vectors (N, H*W) or as (N, 1, H, W); ``build(args, dataset,
+    input_shape, num_classes, rng)`` makes a classifier, or ``run(args, out)`` trains alone."""
 
-    flatten: bool
-    build: Callable[[argparse.Namespace, str, tuple[int, ...], int, np.random.Generator], Built]
+    datasets: tuple[str, ...]
+    flatten: bool = True
+    build: Build | None = None
+    run: Callable[[argparse.Namespace, Path], int] | None = None
 
 
 def fit_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -72,4 +87,13 @@ def _build_mlp(
     return Built(model, recipe.fit, f"{kind} {sizes}{extra}")
 
 
-MODELS: dict[str, ModelFamily] = {"mlp": ModelFamily(flatten=True, build=_build_mlp)}
+def _families() -> dict[str, ModelFamily]:
+    families = {"mlp": ModelFamily((*IMAGE_DATASETS, "spirals", "own"), build=_build_mlp)}
+    if importlib.util.find_spec("nn101.recipes.char") is not None:
+        from nn101.cli import char
+
+        families["char-lstm"] = ModelFamily(("shakespeare", "own-text"), run=char.run_train)
+    return families
+
+
+MODELS: dict[str, ModelFamily] = _families()

@@ -13,7 +13,6 @@ from typing import NoReturn
 
 import nn101
 from nn101.cli import data, evaluate, tools, train
-from nn101.cli.datasets import DATASETS
 from nn101.cli.models import MODELS
 from nn101.recipes import SCHEDULES
 from nn101.registry import ACTIVATIONS, OPTIMIZERS
@@ -46,6 +45,13 @@ def positive_float(text: str) -> float:
     value = _number(text, float, "a number")
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = _number(text, float, "a number")
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
     return value
 
 
@@ -97,13 +103,17 @@ def _command(
     return command
 
 
+DATASET_NAMES = sorted({d for f in MODELS.values() for d in f.datasets if not d.startswith("own")})
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser, *, for_model: bool = False) -> None:
     parser.add_argument(
         "--dataset",
-        choices=sorted(DATASETS),
+        choices=DATASET_NAMES,
         help="dataset (default: the one the model was trained on)"
         if for_model
-        else "dataset (default: digits, the 8x8 digits shipped with nn101)",
+        else "dataset (default: digits, the 8x8 digits shipped with nn101; shakespeare for "
+        "--model char-lstm)",
     )
     parser.add_argument(
         "--data-dir",
@@ -124,6 +134,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     _add_data_arguments(command)
     command.add_argument("--x", metavar="X.npy", help="your own inputs (N, ...), with --y")
     command.add_argument("--y", metavar="Y.npy", help="your own integer labels (N,), with --x")
+    if "char-lstm" in MODELS:
+        command.add_argument("--text", metavar="FILE", help="your own text (--model char-lstm)")
+        command.add_argument(
+            "--seq-len", type=positive_int, help="characters per window (--model char-lstm)"
+        )
     command.add_argument(
         "--val-split",
         type=fraction,
@@ -192,9 +207,10 @@ def _add_download(command: argparse.ArgumentParser) -> None:
 
 
 def _add_generate(commands: argparse._SubParsersAction) -> None:
-    from nn101.cli import generate  # type: ignore[attr-defined]
+    from nn101.cli import char
 
-    generate.add_command(_command(commands, "generate", help="sample text from a char model"))
+    command = _command(commands, "generate", help="sample text from a character model")
+    char.add_command(command, {"count": nonnegative_int, "temperature": nonnegative_float})
 
 
 def _add_lr_find(commands: argparse._SubParsersAction) -> None:

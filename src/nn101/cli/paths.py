@@ -38,12 +38,10 @@ def check_model_out(option: str, path: str, *, overwrite: bool) -> Path:
     return out
 
 
-def check_output_file(option: str, path: str, *, suffix: str, overwrite: bool) -> Path:
+def check_output_file(option: str, path: str, *, overwrite: bool) -> Path:
     """A data file to write (``--output preds.npy``): new, or an old one with --overwrite."""
     out = Path(path)
-    if out.suffix != suffix:
-        raise UsageError(f"{option} {path}: expected a file name ending in {suffix}")
-    if out.is_dir():
+    if out.name in ("", ".", "..") or out.is_dir():
         raise UsageError(f"{option} {path}: is a directory; expected a file name")
     if out.exists() and not overwrite:
         raise UsageError(f"{option} {path}: exists; add --overwrite to replace it")

@@ -19,7 +19,7 @@ from nn101.cli import interrupt
 from nn101.cli.datasets import InputSpec, load_dataset, split_validation
 from nn101.cli.errors import UsageError
 from nn101.cli.inputs import check_labels, read_array
-from nn101.cli.models import MODELS, Built
+from nn101.cli.models import MODELS, Built, ModelFamily
 from nn101.cli.paths import check_model_out
 from nn101.data.dataset import Dataset
 from nn101.losses import SoftmaxCrossEntropy
@@ -44,9 +44,12 @@ class Data:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    out = _check_arguments(args)
     family = MODELS[args.model]
-    data = _load_data(args, flatten=family.flatten)
+    out = _check_arguments(args, family)
+    if family.run is not None:
+        return family.run(args, out)
+    assert family.build is not None
+    data = _load_data(args, family)
     rng = np.random.default_rng(args.seed)
     built = family.build(args, data.name, data.spec.shape, data.num_classes, rng)
     _announce(built, data, args.resume)
@@ -61,11 +64,8 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_arguments(args: argparse.Namespace) -> Path:
-    if (args.x is None) != (args.y is None):
-        raise UsageError("--x and --y go together: inputs X.npy and integer labels Y.npy")
-    if args.x is not None and args.dataset is not None:
-        raise UsageError("give either --dataset or your own --x/--y, not both")
+def _check_arguments(args: argparse.Namespace, family: ModelFamily) -> Path:
+    _check_data_arguments(args, family)
     if args.resume is not None and not Path(args.resume).is_file():
         raise UsageError(f"--resume {args.resume}: no such checkpoint file")
     default = args.out is None
@@ -79,11 +79,35 @@ def _check_arguments(args: argparse.Namespace) -> Path:
     return out
 
 
-def _load_data(args: argparse.Namespace, *, flatten: bool) -> Data:
+def _check_data_arguments(args: argparse.Namespace, family: ModelFamily) -> None:
+    if (args.x is None) != (args.y is None):
+        raise UsageError("--x and --y go together: inputs X.npy and integer labels Y.npy")
+    text = getattr(args, "text", None)
+    own = "own" if args.x is not None else "own-text" if text is not None else None
+    if own is not None and args.dataset is not None:
+        raise UsageError("give either --dataset or your own data (--x/--y or --text), not both")
+    wanted = own or args.dataset
+    if wanted is not None and wanted not in family.datasets:
+        raise UsageError(
+            f"--model {args.model} trains on {_data_kinds(family)}; got {_data_kinds([wanted])}"
+        )
+
+
+def _data_kinds(datasets: Any) -> str:
+    """'--dataset digits, --dataset mnist or --x/--y' for the dataset names of a family."""
+    names = getattr(datasets, "datasets", datasets)
+    own = {"own": "--x/--y", "own-text": "--text FILE"}
+    words = [own.get(name, f"--dataset {name}") for name in names]
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+
+def _load_data(args: argparse.Namespace, family: ModelFamily) -> Data:
     if args.x is not None:
         return _own_data(args)
-    name = args.dataset or "digits"
-    train, test = load_dataset(name, args.data_dir, download=True, flatten=flatten, seed=args.seed)
+    name = args.dataset or family.datasets[0]
+    train, test = load_dataset(
+        name, args.data_dir, download=True, flatten=family.flatten, seed=args.seed
+    )
     train, valid = split_validation(train, args.val_split or 0.0, args.seed)
     classes = train.classes
     assert train.y is not None and test.y is not None
@@ -112,8 +136,9 @@ def _announce(built: Built, data: Data, resume: str | None) -> None:
         sizes += f" / {len(data.report):,} test"
     schedule = f" ({s.schedule})" if s.schedule != "constant" else ""
     print(
-        f"Training {built.description} on {data.name} ({sizes} examples) for {s.epochs} "
-        f"epochs, {s.optimizer} lr={s.learning_rate:g}{schedule}, batch {s.batch_size}",
+        f"Training {built.description} on {data.name} ({sizes} examples) for "
+        f"{epochs(s.epochs)}, {s.optimizer} lr={s.learning_rate:g}{schedule}, "
+        f"batch {s.batch_size}",
         flush=True,
     )
     if resume is not None:
@@ -123,6 +148,10 @@ def _announce(built: Built, data: Data, resume: str | None) -> None:
             f"{saved.get('step', '?')})",
             flush=True,
         )
+
+
+def epochs(count: int) -> str:
+    return f"{count} epoch{'' if count == 1 else 's'}"
 
 
 def _report(built: Built, data: Data, seconds: float) -> float | None:
