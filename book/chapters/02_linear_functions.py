@@ -132,8 +132,10 @@ assert np.allclose(Y_rows, Y_big)
 # ## nn101's Dense layer
 #
 # `nn101.Dense(in_features, out_features)` holds $W$ (shape `(in_features, out_features)`) and
-# $b$ as `Parameter`s and its `forward` is the product above. Here is its real source; `backward`
-# is derived in chapter 8, the L1/L2 penalties in chapter 13 and the initializers in chapter 11.
+# $b$ as `Parameter`s, and its `forward` method is the product above. Here is its real source:
+# after checking the input's shape, it keeps a reference to $x$ (the backward pass of chapter 8
+# needs it) and computes `x @ W`, then adds $b$ in place. Its `backward` is derived in chapter
+# 8, its L1/L2 penalties in chapter 13 and its initializers in chapter 11.
 
 # %%
 show(nn101.Dense.forward)
