@@ -285,3 +285,21 @@ def test_truncated_and_flipped_files(tmp_path):
             nn101.load(path)  # a flip in an unused byte (a zip comment, padding) may load
         except nn101.ModelFileError as error:
             assert str(path) in str(error)
+
+
+def test_a_size_field_larger_than_the_file_is_refused_before_reading(tmp_path):
+    """Found by the fuzzer: zipfile reads a stored member's declared size in one call, so a
+    flipped size field made it allocate gigabytes."""
+    data = bytearray(model().save(tmp_path / "m.nn101").read_bytes())
+    entry = data.rindex(b"architecture.json") - 46  # its entry in the central directory
+    data[entry + 20 : entry + 28] = (0x7FFFFFF0).to_bytes(4, "little") * 2
+    path = tmp_path / "bad.nn101"
+    path.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        refused(path, "declares 2147483632 stored bytes")
+        assert not is_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 << 20

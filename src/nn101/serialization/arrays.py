@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -21,7 +22,16 @@ import numpy as np
 
 from nn101.errors import ModelFileError
 
-__all__ = ["Header", "write_npz", "read_headers", "read_array", "ZIP_ERRORS", "MAX_MEMBERS"]
+__all__ = [
+    "Header",
+    "write_npz",
+    "read_headers",
+    "read_array",
+    "archive_size",
+    "check_member_size",
+    "ZIP_ERRORS",
+    "MAX_MEMBERS",
+]
 
 MAX_MEMBERS = 100_000
 MAX_HEADER_BYTES = 10_000
@@ -68,7 +78,7 @@ def write_npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 def read_headers(archive: zipfile.ZipFile, source: str) -> dict[str, Header]:
     """The header of every member of an opened ``.npz``, by array name, each checked."""
-    infos = archive.infolist()
+    infos, available = archive.infolist(), archive_size(archive)
     if len(infos) > MAX_MEMBERS:
         raise ModelFileError(f"{source}: {len(infos)} arrays, more than {MAX_MEMBERS}")
     headers: dict[str, Header] = {}
@@ -77,13 +87,32 @@ def read_headers(archive: zipfile.ZipFile, source: str) -> dict[str, Header]:
         if not info.filename.endswith(".npy") or name in headers:
             problem = "a duplicate" if name in headers else "not a .npy array"
             raise ModelFileError(f"{source}: member {info.filename!r} is {problem}")
-        _check_declared_size(info, source)
+        _check_declared_size(info, source, available)
         with archive.open(info) as member:
             headers[name] = _read_header(member, info, source)
     return headers
 
 
-def _check_declared_size(info: zipfile.ZipInfo, source: str) -> None:
+def archive_size(archive: zipfile.ZipFile) -> int:
+    """Bytes in the file under ``archive``: no member can hold more (a damaged size field
+    could otherwise make zipfile allocate whatever it declares)."""
+    assert archive.fp is not None
+    return archive.fp.seek(0, os.SEEK_END)
+
+
+def check_member_size(info: zipfile.ZipInfo, available: int, source: str) -> None:
+    """Refuse a member whose stored size exceeds the whole file, or a stored member whose
+    two size fields disagree."""
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.compress_size > available or (stored and info.file_size != info.compress_size):
+        raise ModelFileError(
+            f"{source}: member {info.filename!r} declares {info.compress_size} stored bytes "
+            f"({info.file_size} uncompressed) in a file of {available}"
+        )
+
+
+def _check_declared_size(info: zipfile.ZipInfo, source: str, available: int) -> None:
+    check_member_size(info, available, source)
     if info.flag_bits & 0x1:
         raise ModelFileError(f"{source}: member {info.filename!r} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nn101.errors import ModelFileError, OverwriteError
-from nn101.serialization.arrays import ZIP_ERRORS
+from nn101.serialization.arrays import ZIP_ERRORS, archive_size, check_member_size
 
 __all__ = ["write_atomically", "open_container", "Container", "temporary_files", "TMP_MARK"]
 
@@ -99,6 +99,7 @@ class Container:
         info = self.archive.getinfo(name)
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
             raise ModelFileError(f"{self.path}: {name} is compressed or encrypted; expected stored")
+        check_member_size(info, archive_size(self.archive), str(self.path))
         return info.file_size
 
     @contextmanager
