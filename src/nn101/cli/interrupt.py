@@ -83,27 +83,38 @@ def fit_or_checkpoint(
     """Fit ``built.model`` with its settings (continuing ``args.resume`` if given); on Ctrl-C
     checkpoint the run and raise KeyboardInterrupt saying how to resume."""
     stopper = StopOnInterrupt()
-    settings = built.settings
     try:
         with stopper.installed():
-            built.model.fit(  # type: ignore[attr-defined]
-                train,
-                epochs=settings.epochs,
-                batch_size=settings.batch_size,
-                optimizer=settings.make_optimizer(built.model.parameters()),
-                loss=SoftmaxCrossEntropy(),
-                schedule=settings.make_schedule(len(train)),
-                validation_data=valid,
-                rng=rng,
-                callbacks=[stopper],
-                verbose=0 if args.quiet else 1,
-                resume_from=args.resume,
-                **built.fit_options,
-            )
+            _fit(built, train, valid, rng, [stopper], args)
     except FloatingPointError as error:
         raise FloatingPointError(f"training diverged: {error}; nothing was saved") from None
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_after_interrupt(stopper, out, args.argv)) from None
+
+
+def _fit(
+    built: Built,
+    train: Dataset,
+    valid: Dataset | None,
+    rng: np.random.Generator,
+    callbacks: list[Callback],
+    args: argparse.Namespace,
+) -> None:
+    settings = built.settings
+    built.model.fit(  # type: ignore[attr-defined]
+        train,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        optimizer=settings.make_optimizer(built.model.parameters()),
+        loss=SoftmaxCrossEntropy(),
+        schedule=settings.make_schedule(len(train)),
+        validation_data=valid,
+        rng=rng,
+        callbacks=callbacks,
+        verbose=0 if args.quiet else 1,
+        resume_from=args.resume,
+        **built.fit_options,
+    )
 
 
 def _after_interrupt(stopper: StopOnInterrupt, out: Path, argv: Sequence[str]) -> str:

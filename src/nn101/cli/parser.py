@@ -132,6 +132,21 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     )
     command.add_argument("--model", default="mlp", choices=sorted(MODELS), help="(default: mlp)")
     _add_data_arguments(command)
+    _add_own_data_arguments(command)
+    _add_fit_arguments(command)
+    command.add_argument("--seed", type=nonnegative_int, default=0, help="(default: 0)")
+    command.add_argument(
+        "--out", metavar="PATH", help=f"model file to write (default: {train.DEFAULT_OUT})"
+    )
+    command.add_argument(
+        "--overwrite", action="store_true", help="replace the nn101 model already at --out"
+    )
+    command.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+    command.set_defaults(run=train.run_train)
+
+
+def _add_own_data_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--x", metavar="X.npy", help="your own inputs (N, ...), with --y")
     command.add_argument("--y", metavar="Y.npy", help="your own integer labels (N,), with --x")
     if "char-lstm" in MODELS:
@@ -146,17 +161,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         help="hold out this fraction of the training data for validation (default: 0; "
         "0.1 with --x)",
     )
-    _add_fit_arguments(command)
-    command.add_argument("--seed", type=nonnegative_int, default=0, help="(default: 0)")
-    command.add_argument(
-        "--out", metavar="PATH", help=f"model file to write (default: {train.DEFAULT_OUT})"
-    )
-    command.add_argument(
-        "--overwrite", action="store_true", help="replace the nn101 model already at --out"
-    )
-    command.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run")
-    command.add_argument("--quiet", action="store_true", help="no progress bars")
-    command.set_defaults(run=train.run_train)
 
 
 def _add_fit_arguments(command: argparse.ArgumentParser) -> None:

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from nn101.cli.datasets import load_dataset
+from nn101.cli.datasets import DATASETS, load_dataset
 from nn101.cli.errors import UsageError
+from nn101.core import Layer
+from nn101.data.dataset import Dataset
 from nn101.losses import SoftmaxCrossEntropy
-from nn101.recipes import mlp_recipe
+from nn101.recipes import MLPRecipe, mlp_recipe
 from nn101.registry import OPTIMIZERS
 from nn101.training import lr_find
 
@@ -24,16 +26,11 @@ def run_lr_find(args: argparse.Namespace) -> int:
     if args.start_lr >= args.end_lr:
         raise UsageError(f"--start-lr {args.start_lr:g} must be below --end-lr {args.end_lr:g}")
     name = args.dataset or "digits"
+    if name not in DATASETS:
+        raise UsageError(f"lr-find sweeps an MLP: expected one of {', '.join(DATASETS)}")
     rng = np.random.default_rng(args.seed)
     train, _ = load_dataset(name, args.data_dir, download=True, seed=args.seed)
-    assert train.y is not None
-    num_classes = len(train.classes) if train.classes else int(train.y.max()) + 1
-    try:
-        recipe = mlp_recipe(name, hidden=args.hidden, activation=args.activation)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    in_features = int(np.prod(train.x.shape[1:]))
-    model = recipe.build(in_features, num_classes, rng)
+    model, in_features, recipe, num_classes = _model(args, name, train, rng)
     make = OPTIMIZERS.get(args.optimizer)
     result = lr_find(
         model,
@@ -56,6 +53,20 @@ def run_lr_find(args: argparse.Namespace) -> int:
         _plot(result, args.plot)
         print(f"Saved the plot to {args.plot}")
     return 0
+
+
+def _model(
+    args: argparse.Namespace, name: str, train: Dataset, rng: np.random.Generator
+) -> tuple[Layer, int, MLPRecipe, int]:
+    """The MLP of the dataset's recipe (with --hidden and --activation) to sweep."""
+    assert train.y is not None
+    num_classes = len(train.classes) if train.classes else int(train.y.max()) + 1
+    try:
+        recipe = mlp_recipe(name, hidden=args.hidden, activation=args.activation)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    in_features = int(np.prod(train.x.shape[1:]))
+    return recipe.build(in_features, num_classes, rng), in_features, recipe, num_classes
 
 
 def _plot(result: Any, path: str) -> None:
