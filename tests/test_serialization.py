@@ -303,3 +303,33 @@ def test_a_size_field_larger_than_the_file_is_refused_before_reading(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 5 << 20
+
+
+def test_a_deflated_member_that_lies_about_its_size_inflates_no_further():
+    """32 MiB of zeros deflated, declared (sizes and CRC) as its first 928 bytes: reading
+    stops at the declared size instead of inflating everything."""
+    import struct
+    import zlib
+
+    from nn101.serialization.arrays import read_array, read_headers
+
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(200, np.float32))  # a 128-byte header + 800 bytes
+    payload = npy.getvalue()[:128] + bytes(32 << 20)
+    buffer = io.BytesIO()
+    write_zip(buffer, {"0.weight.npy": payload}, zipfile.ZIP_DEFLATED)
+    data = bytearray(buffer.getvalue())
+    for entry, crc_at, size_at in (
+        (data.index(b"PK\x03\x04"), 14, 22),
+        (data.rindex(b"PK\x01\x02"), 16, 24),
+    ):
+        data[entry + crc_at : entry + crc_at + 4] = struct.pack("<I", zlib.crc32(payload[:928]))
+        data[entry + size_at : entry + size_at + 4] = struct.pack("<I", 928)
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    tracemalloc.start()
+    try:
+        array = read_array(archive, read_headers(archive, "x")["0.weight"], "x")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert array.shape == (200,) and peak < 1 << 20

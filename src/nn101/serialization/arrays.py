@@ -162,8 +162,11 @@ def _read_header(member: IO[bytes], info: zipfile.ZipInfo, source: str) -> Heade
 def read_array(archive: zipfile.ZipFile, header: Header, source: str) -> np.ndarray:
     """The array ``header`` describes (already checked by ``read_headers``), read whole."""
     try:
+        size = archive.getinfo(header.member).file_size  # checked by read_headers
         with archive.open(header.member) as member:
-            data = member.read()  # the whole member: zipfile checks its CRC at the end
+            # Exactly the declared size: a bare read() would let a deflated member that lies
+            # about its size inflate without bound; zipfile checks the CRC at the end.
+            data = member.read(size)
     except ZIP_ERRORS as error:
         raise ModelFileError(
             f"{source}: array {header.member!r} cannot be read ({error})"
