@@ -2,9 +2,10 @@
 
 ``parse_json`` refuses more than ``MAX_JSON_BYTES`` and nesting deeper than ``MAX_DEPTH``.
 ``declared_elements`` computes, from a layer spec alone (before anything is built), how many
-parameter and buffer numbers the library layers it names will allocate: ``load`` compares that
-with the weights file's headers, so a 600-byte architecture declaring ``Dense(20000, 20000)``
-is refused before 1.6 GB are allocated. Layers of the user's own (``custom_layers``, or
+parameter and buffer numbers the library layers it names will allocate: ``load`` refuses an
+architecture declaring more than twice what the weights file's headers hold (plus 65,536), so a
+600-byte architecture declaring ``Dense(20000, 20000)`` is refused before 1.6 GB are allocated;
+the exact check, array by array, follows the build. Layers of the user's own (``custom_layers``, or
 registered outside nn101) are trusted code: they count 0 here and are checked after building.
 """
 
