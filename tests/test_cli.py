@@ -134,3 +134,18 @@ def test_train_on_real_mnist_from_a_data_dir(data_dir, tmp_path, capsys):
     assert accuracy_in(text) >= 0.94
     assert main(["evaluate", str(out), "--data-dir", mnist]) == 0
     assert accuracy_in(capsys.readouterr().out) == pytest.approx(accuracy_in(text), abs=1e-4)
+
+
+def test_own_uint8_images_are_pixels_scaled_by_255(tmp_path, capsys):
+    train, test = nn101.data.load_digits()
+    images = (train.x.reshape(-1, 8, 8) * 15).astype(np.uint8)  # 0..240, as 8-bit pixels
+    np.save(tmp_path / "x.npy", images)
+    np.save(tmp_path / "y.npy", train.y)
+    out = tmp_path / "own.nn101"
+    args = ["train", "--quiet", "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]
+    assert main([*args, "--epochs", "30", "--out", str(out)]) == 0
+    assert accuracy_in(capsys.readouterr().out) >= 0.9
+    assert nn101.serialization.read_metadata(out)["input"] == {"shape": [64], "scale": 255.0}
+    np.save(tmp_path / "test.npy", (test.x.reshape(-1, 8, 8) * 15).astype(np.uint8))
+    assert main(["predict", str(out), "--x", str(tmp_path / "test.npy"), "--limit", "0"]) == 0
+    assert "Predicted classes:" in capsys.readouterr().out

@@ -83,3 +83,10 @@ def test_char_lstm_on_tiny_shakespeare_learns_in_a_few_steps(data_dir, tmp_path,
     assert loss < 3.0  # uniform over 65 characters: ln 65 = 4.17
     assert main(["generate", str(out), "--prompt", "ROMEO:", "--length", "20", "--seed", "0"]) == 0
     assert capsys.readouterr().out.startswith("ROMEO:")
+
+
+def test_predict_and_evaluate_point_a_char_model_elsewhere(char_model, capsys):
+    assert main(["predict", str(char_model)]) == 2
+    assert "'nn101 generate' samples from it" in capsys.readouterr().err
+    assert main(["evaluate", str(char_model)]) == 2
+    assert "trained on a text of its own" in capsys.readouterr().err

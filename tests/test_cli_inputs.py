@@ -42,7 +42,8 @@ def test_raw_pixels_are_scaled_as_in_training(digits_model, digits_test, tmp_pat
     images = digits_test.x.reshape(-1, 8, 8)  # raw uint8 pixels 0..16, as images
     np.save(tmp_path / "x.npy", images)
     np.save(tmp_path / "y.npy", digits_test.y)
-    assert main(["evaluate", str(digits_model), "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]) == 0  # fmt: skip
+    x, y = str(tmp_path / "x.npy"), str(tmp_path / "y.npy")
+    assert main(["evaluate", str(digits_model), "--x", x, "--y", y]) == 0
     assert loss_and_accuracy(capsys.readouterr().out) == pytest.approx(expected, abs=1e-4)
 
 

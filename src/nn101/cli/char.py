@@ -20,6 +20,7 @@ from nn101 import serialization
 from nn101.cli import interrupt
 from nn101.cli.errors import UsageError
 from nn101.cli.models import Built
+from nn101.core import Layer
 from nn101.data.text import CharCorpus, CharVocabulary, load_shakespeare
 from nn101.recipes import FitSettings, parse_hidden
 from nn101.recipes.char import (
@@ -121,6 +122,26 @@ def _metadata(
         "settings": {**settings.to_dict(), **fit.as_dict(), "seed": args.seed},
         "validation_loss": loss,
     }
+
+
+def run_evaluate(args: argparse.Namespace, model: Layer, metadata: dict[str, Any]) -> int:
+    """Validation loss of a character model on tiny Shakespeare's last 10%."""
+    if metadata.get("dataset") != "shakespeare" or args.x is not None:
+        raise UsageError(
+            f"{args.model} was trained on a text of its own; nn101 evaluates character models "
+            f"on tiny Shakespeare only"
+        )
+    saved = metadata.get("settings", {})
+    settings = replace(
+        CharSettings(), **{k: saved[k] for k in ("batch_size", "seq_len") if k in saved}
+    )
+    corpus = load_shakespeare(args.data_dir, download=args.download)
+    if corpus.vocab.chars != metadata.get("vocabulary"):
+        raise ValueError(f"{args.model}: its vocabulary is not tiny Shakespeare's")
+    _, valid = char_datasets(corpus, settings)
+    loss = evaluate_char_loss(model, valid, settings.batch_size)
+    print(f"Validation loss: {loss:.4f} nats per character on {len(corpus.valid):,} characters")
+    return 0
 
 
 def add_command(command: argparse.ArgumentParser, kinds: dict[str, Any]) -> None:

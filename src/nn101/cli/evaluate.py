@@ -33,6 +33,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.x is not None and args.y is None:
         raise UsageError("--x needs --y (a .npy file of integer labels) to evaluate")
     model, metadata = _load_model(args.model)
+    if metadata.get("model") == "char-lstm":
+        from nn101.cli import char
+
+        return char.run_evaluate(args, model, metadata)
     test = _inputs(args, model, metadata, need_labels=True)
     result = evaluate(model, test, loss=SoftmaxCrossEntropy())
     print(
@@ -47,6 +51,8 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         output = check_output_file("--output", args.output, overwrite=args.overwrite)
     model, metadata = _load_model(args.model)
+    if metadata.get("model") == "char-lstm":
+        raise UsageError(f"{args.model} is a character model: 'nn101 generate' samples from it")
     inputs = _inputs(args, model, metadata, need_labels=False)
     labels = predict(model, inputs).argmax(axis=-1)
     if output is not None:

@@ -22,6 +22,7 @@ from nn101.cli.inputs import check_labels, read_array
 from nn101.cli.models import MODELS, Built, ModelFamily
 from nn101.cli.paths import check_model_out
 from nn101.data.dataset import Dataset
+from nn101.data.transforms import ScaleImages
 from nn101.losses import SoftmaxCrossEntropy
 
 __all__ = ["DEFAULT_OUT", "run_train"]
@@ -103,7 +104,7 @@ def _data_kinds(datasets: Any) -> str:
 
 def _load_data(args: argparse.Namespace, family: ModelFamily) -> Data:
     if args.x is not None:
-        return _own_data(args)
+        return _own_data(args, family)
     name = args.dataset or family.datasets[0]
     train, test = load_dataset(
         name, args.data_dir, download=True, flatten=family.flatten, seed=args.seed
@@ -115,13 +116,19 @@ def _load_data(args: argparse.Namespace, family: ModelFamily) -> Data:
     return Data(name, train, test, valid, InputSpec.of(train), num_classes)
 
 
-def _own_data(args: argparse.Namespace) -> Data:
+def _own_data(args: argparse.Namespace, family: ModelFamily) -> Data:
+    """The user's arrays: uint8 inputs are pixels (divided by 255, as MNIST's), others are
+    used as they are; an MLP reads each example flattened."""
     x = read_array("--x", args.x)
     y = read_array("--y", args.y)
     check_labels(y, len(x), None, "--y", args.y)
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise ValueError(f"--x {args.x}: expected finite numbers, got NaN or infinite values")
-    own = Dataset(x.astype(np.float32), y.astype(np.int64), name=Path(args.x).stem)
+    if family.flatten:
+        x = x.reshape(len(x), -1)  # (N, ...) -> (N, D)
+    pixels = ScaleImages(255) if x.dtype == np.uint8 else None
+    x = x if pixels is not None else x.astype(np.float32)
+    own = Dataset(x, y.astype(np.int64), transform=pixels, name=Path(args.x).stem)
     fraction = 0.1 if args.val_split is None else args.val_split
     train, valid = split_validation(own, fraction, args.seed)
     return Data("own", train, valid, valid, InputSpec.of(train), int(y.max()) + 1)
