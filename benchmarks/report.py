@@ -14,6 +14,8 @@ TORCH_TARGETS = {
     "train 784-1024-1024-10 b256 Adam": 1.0,
     "train char-LSTM H128 T64 b32 Adam": 1.0,
     "train char-LSTM H256 T64 b32 Adam": 1.0,
+    "train LeNet-5 b64 Adam": 1.0,
+    "train conv32-conv64 b64 Adam": 1.0,
 }
 MATMUL_SHARE_TARGETS = {"train 784-1024-1024-10 b256 Adam": 0.8}
 SKLEARN_TARGET = 1.5
@@ -168,4 +170,9 @@ def markdown(results: dict[str, Any]) -> str:
 
         lines += ["", "Profile of one nn101 char-model training step (tokens: 32 x 64):", ""]
         lines.append(recurrent_profile_markdown(results["recurrent_profile"]))
+    if results.get("cnn_profile"):
+        from benchmarks.cnn import cnn_profile_markdown
+
+        lines += ["", "Profile of one nn101 CNN training step (batch 64; share and µs):", ""]
+        lines.append(cnn_profile_markdown(results["cnn_profile"]))
     return "\n".join(lines) + "\n"

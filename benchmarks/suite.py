@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import memory, recurrent
+from benchmarks import cnn, memory, recurrent
 from benchmarks.configs import Config, default_configs, quick_configs
 from benchmarks.machine import (
     blas_threads,
@@ -111,6 +111,7 @@ def run(
     # the MLP quick run is the harness's smoke test; tests/test_recurrent.py smokes this part
     sequence_configs = [] if quick else recurrent.recurrent_configs()
     sequence_configs = [c for c in sequence_configs if not only or only in c.name]
+    conv_configs = [c for c in ([] if quick else cnn.cnn_configs()) if not only or only in c.name]
     meta = describe_machine(threads, source)
     x, y, meta["data"] = load_data(max((c.samples for c in configs), default=64), data, seed)
     _log(f"{meta['cpu']}, {threads} threads; data: {meta['data']}")
@@ -130,6 +131,8 @@ def run(
         rates = {s: f"{np.median(t['samples_per_s']):,.0f}/s" for s, t in timings.items()}
         _log(f"{config.name}: {used} examples, {rates}")
     entries += recurrent.time_recurrent(sequence_configs, systems, repeats, seed)
+    conv_entries = cnn.time_cnn(conv_configs, systems, repeats, seed)
+    entries += conv_entries
 
     mnist_memory = None
     if measure_memory:
@@ -139,8 +142,10 @@ def run(
         if not quick and configs:
             _log("MNIST memory target ...")
             mnist_memory = memory.mnist_target(threads)
+        cnn.measure_memory(conv_entries, systems, threads)
     profiles = _profiles(configs, [c.samples for c in configs], x, y, seed) if profile else []
     sequence_profiles = [recurrent.profile_recurrent(c) for c in sequence_configs if profile]
+    conv_profiles = [cnn.profile_cnn(c) for c in conv_configs if profile and c.task == "train"]
 
     peak = max(peak, matmul_peak_gflops(size=512 if quick else 2048))  # best of start and end
     for entry in entries:
@@ -159,6 +164,7 @@ def run(
         "mnist_memory": mnist_memory,
         "profile": profiles,
         "recurrent_profile": sequence_profiles,
+        "cnn_profile": conv_profiles,
         "targets": evaluate_targets(entries, profiles, mnist_memory),
     }
     _write(out_dir, "results", results)
@@ -232,7 +238,8 @@ def run_profile(
 
 def _select(configs: list[Config], only: str | None) -> list[Config]:
     chosen = [c for c in configs if only is None or only in c.name]
-    if not chosen and not any(only in c.name for c in recurrent.recurrent_configs()):
+    others = [*recurrent.recurrent_configs(), *cnn.cnn_configs()]
+    if not chosen and not any(only in c.name for c in others):
         names = "; ".join(c.name for c in configs)
         raise SystemExit(f"--only {only!r} matches no configuration; the names are: {names}")
     return chosen
