@@ -115,3 +115,25 @@ def test_already_scaled_inputs_get_a_note(digits_model, digits_test, tmp_path, c
     assert main(["predict", str(digits_model), "--x", str(tmp_path / "x.npy")]) == 0
     err = capsys.readouterr().err
     assert err.startswith("note: --x") and "give raw pixel values" in err
+
+
+def test_a_model_directory_of_nn101_0_1_gets_its_dataset_scale(
+    digits_model, digits_test, tmp_path, capsys
+):
+    import json
+    import zipfile
+
+    old = tmp_path / "nn101-model"  # 0.1 wrote a directory, and no input description
+    old.mkdir()
+    with zipfile.ZipFile(digits_model) as archive:
+        architecture = json.loads(archive.read("architecture.json"))
+        (old / "weights.npz").write_bytes(archive.read("weights.npz"))
+    architecture["metadata"] = {"dataset": "digits"}
+    (old / "architecture.json").write_text(json.dumps(architecture))
+    assert main(["evaluate", str(old)]) == 0
+    expected = loss_and_accuracy(capsys.readouterr().out)
+    np.save(tmp_path / "x.npy", digits_test.x)  # raw pixels 0..16
+    np.save(tmp_path / "y.npy", digits_test.y)
+    x, y = str(tmp_path / "x.npy"), str(tmp_path / "y.npy")
+    assert main(["evaluate", str(old), "--x", x, "--y", y]) == 0
+    assert loss_and_accuracy(capsys.readouterr().out) == pytest.approx(expected, abs=1e-4)
