@@ -62,11 +62,13 @@ def load_dataset(
     try:
         return DATASETS[name](data_dir, download, flatten, seed)
     except data.DatasetNotFoundError:
+        if download:
+            raise  # its message says why the download failed
         where = f"in {data_dir}" if data_dir else "in $NN101_DATA_DIR or the cache"
-        hint = "" if download else "add --download to fetch it, or "
         raise data.DatasetNotFoundError(
-            f"{name}: the dataset files are not {where}; {hint}give --data-dir DIR "
-            f"(a directory holding the four .gz files; 'nn101 data download {name}' gets them)"
+            f"{name}: the dataset files are not {where}; add --download to fetch them, or "
+            f"give --data-dir DIR (a directory holding the four .gz files; 'nn101 data "
+            f"download {name}' gets them)"
         ) from None
 
 
