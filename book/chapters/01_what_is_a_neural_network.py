@@ -13,7 +13,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -28,8 +27,8 @@ rng = np.random.default_rng(seed=2)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Neurons in the brain
@@ -199,8 +198,10 @@ right.set(
 )
 plt.tight_layout()
 plt.show()
-print(f"first spikes at a drive of {drives[np.argmax(rates > 0)]:.0f} mV (of those tried); "
-      f"{rates[-1]} spikes per second at {drives[-1]:.0f} mV (the refractory period caps it)")
+print(
+    f"first spikes at a drive of {drives[np.argmax(rates > 0)]:.0f} mV (of those tried); "
+    f"{rates[-1]} spikes per second at {drives[-1]:.0f} mV (the refractory period caps it)"
+)
 assert rates[0] == 0 and np.all(np.diff(rates) >= 0) and rates[-1] < 1000 / 2.0
 
 # %% [markdown]

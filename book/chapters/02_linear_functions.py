@@ -9,7 +9,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 import time
 
@@ -25,8 +24,8 @@ rng = np.random.default_rng(seed=2)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## From a line to a linear map

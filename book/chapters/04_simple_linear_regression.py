@@ -10,7 +10,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -25,8 +24,8 @@ rng = np.random.default_rng(seed=6)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## The data
@@ -350,7 +349,9 @@ assert loss(*above) > 1e6
 # Solution to exercise 4
 residuals = w_star * x + b_star - y
 assert abs(residuals.sum()) < 1e-10 and abs(np.sum(residuals * x)) < 1e-10
-print(f"sum of residuals {residuals.sum():.1e}, sum of residuals times x {np.sum(residuals * x):.1e}")
+print(
+    f"sum of residuals {residuals.sum():.1e}, sum of residuals times x {np.sum(residuals * x):.1e}"
+)
 
 # %% [markdown]
 # ## Further reading

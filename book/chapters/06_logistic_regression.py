@@ -19,7 +19,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -34,8 +33,8 @@ rng = np.random.default_rng(seed=6)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## The logistic function

@@ -16,7 +16,6 @@
 # %%
 import inspect
 import math
-import re
 import textwrap
 import time
 
@@ -34,7 +33,6 @@ rng = np.random.default_rng(seed=8)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
 
 
@@ -666,6 +664,7 @@ print("PyTorch agrees on the loss, the input gradient and all", len(torch_params
 #
 # </details>
 
+
 # %%
 # Solution to exercise 2
 class Square(nn101.Layer):
@@ -697,6 +696,7 @@ assert check_layer(WrongSquare(), x_random, rng=rng) > 1e-2  # random inputs cat
 # In the cell below; the gradient of every input agrees with a centred finite difference.
 #
 # </details>
+
 
 # %%
 # Solution to exercise 3

@@ -10,7 +10,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -25,8 +24,8 @@ rng = np.random.default_rng(seed=9)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## What a line cannot do: XOR
@@ -369,6 +368,7 @@ print("after 50 gradient steps nn101 and PyTorch weights agree to 1e-10")
 # cell below runs the experiment.
 #
 # </details>
+
 
 # %%
 # Solution to exercise 1

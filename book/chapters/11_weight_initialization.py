@@ -13,7 +13,6 @@
 # %%
 import functools
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -28,8 +27,8 @@ rng = np.random.default_rng(seed=11)
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Why random, and why zero will not do

@@ -16,7 +16,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -29,8 +28,8 @@ import nn101
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## The flow, in equations
@@ -87,6 +86,7 @@ def show(function):
 # pass keeps a *cache* of what the backward pass needs: each layer's input $a^{(l-1)}$ and
 # pre-activation $z^{(l)}$.
 
+
 # %%
 def init_network(sizes, rng):
     """He-normal weights (chapter 11) and zero biases for layers of the given widths."""
@@ -100,7 +100,7 @@ def forward(params, X):
     """Return the logits and the cache [(a_prev, z), ...] of every layer."""
     cache, a = [], X
     for l, (W, b) in enumerate(params):
-        z = a @ W + b                                     # (N, d_{l-1}) -> (N, d_l)
+        z = a @ W + b  # (N, d_{l-1}) -> (N, d_l)
         cache.append((a, z))
         a = np.maximum(z, 0.0) if l < len(params) - 1 else z
     return a, cache
@@ -121,16 +121,17 @@ def backward(params, cache, delta):
     grads = []
     for l in reversed(range(len(params))):
         a_prev, z = cache[l]
-        if l < len(params) - 1:                           # hidden layer: through ReLU'
+        if l < len(params) - 1:  # hidden layer: through ReLU'
             delta = delta * (z > 0)
         grads.append((a_prev.T @ delta, delta.sum(axis=0)))
-        delta = delta @ params[l][0].T                    # (N, d_l) -> (N, d_{l-1})
+        delta = delta @ params[l][0].T  # (N, d_l) -> (N, d_{l-1})
     return grads[::-1]
 
 
 def update(params, grads, learning_rate):
-    return [(W - learning_rate * dW, b - learning_rate * db)
-            for (W, b), (dW, db) in zip(params, grads)]
+    return [
+        (W - learning_rate * dW, b - learning_rate * db) for (W, b), (dW, db) in zip(params, grads)
+    ]
 
 
 # %% [markdown]
@@ -144,14 +145,14 @@ X_test, y_test = test_set.inputs, test_set.y
 print("train", X_train.shape, "test", X_test.shape, "classes", np.unique(y_train))
 
 # %%
-sizes = [64, 64, 64, 64, 64, 64, 10]                      # five hidden layers
+sizes = [64, 64, 64, 64, 64, 64, 10]  # five hidden layers
 rng = np.random.default_rng(1)
 params = init_network(sizes, rng)
 losses = []
 for _ in range(15):
     shuffled = rng.permutation(len(X_train))
     for start in range(0, len(X_train), 32):
-        batch = shuffled[start:start + 32]
+        batch = shuffled[start : start + 32]
         logits, cache = forward(params, X_train[batch])
         loss, delta = softmax_cross_entropy(logits, y_train[batch])
         params = update(params, backward(params, cache, delta), learning_rate=0.05)
@@ -183,8 +184,10 @@ def build_deep(activation, *, init, rng, dtype=np.float32, widths=(64, 64, 64, 6
     """Dense -> activation, five times, then a Dense that outputs logits."""
     layers = []
     for fan_in, fan_out in zip(widths[:-2], widths[1:-1]):
-        layers += [nn101.Dense(fan_in, fan_out, rng=rng, dtype=dtype, weight_init=init),
-                   activation()]
+        layers += [
+            nn101.Dense(fan_in, fan_out, rng=rng, dtype=dtype, weight_init=init),
+            activation(),
+        ]
     layers.append(nn101.Dense(widths[-2], widths[-1], rng=rng, dtype=dtype, weight_init=init))
     return nn101.Sequential(*layers)
 
@@ -207,10 +210,12 @@ model.backward(loss_fn.backward())
 logits, cache = forward(params, X_batch)
 our_loss, delta = softmax_cross_entropy(logits, y_batch)
 our_grads = backward(params, cache, delta)
-worst = max(np.abs(layer.weight.grad - dW).max()
-            for layer, (dW, _) in zip(dense_layers(model), our_grads))
-print(f"loss: ours {our_loss:.12f}, nn101 {library_loss:.12f}; "
-      f"worst weight-gradient gap {worst:.1e}")
+worst = max(
+    np.abs(layer.weight.grad - dW).max() for layer, (dW, _) in zip(dense_layers(model), our_grads)
+)
+print(
+    f"loss: ours {our_loss:.12f}, nn101 {library_loss:.12f}; worst weight-gradient gap {worst:.1e}"
+)
 assert abs(our_loss - library_loss) < 1e-12 and worst < 1e-12
 
 # %% [markdown]
@@ -255,19 +260,31 @@ def layer_gradient_norms(model, X, y):
 
 
 X32, X_test32 = X_train.astype(np.float32), X_test.astype(np.float32)
-setups = {"sigmoid (Glorot)": (nn101.Sigmoid, "glorot_uniform"),
-          "ReLU (He)": (nn101.ReLU, "he_normal")}
+setups = {
+    "sigmoid (Glorot)": (nn101.Sigmoid, "glorot_uniform"),
+    "ReLU (He)": (nn101.ReLU, "he_normal"),
+}
 norms_at_init, histories = {}, {}
 for name, (activation, init) in setups.items():
     net = build_deep(activation, init=init, rng=np.random.default_rng(3))
     norms_at_init[name] = layer_gradient_norms(net, X32[:256], y_train[:256])
     optimizer = nn101.SGD(net.parameters(), learning_rate=0.05)
-    histories[name] = net.fit(X32, y_train, epochs=20, batch_size=32, optimizer=optimizer,
-                              loss=nn101.SoftmaxCrossEntropy(), validation_data=(X_test32, y_test),
-                              rng=np.random.default_rng(4), verbose=0).history
-    print(f"{name:17s} gradient norm per layer at init:",
-          np.array2string(norms_at_init[name], precision=4),
-          f"| ratio first/last {norms_at_init[name][0] / norms_at_init[name][-1]:.1e}")
+    histories[name] = net.fit(
+        X32,
+        y_train,
+        epochs=20,
+        batch_size=32,
+        optimizer=optimizer,
+        loss=nn101.SoftmaxCrossEntropy(),
+        validation_data=(X_test32, y_test),
+        rng=np.random.default_rng(4),
+        verbose=0,
+    ).history
+    print(
+        f"{name:17s} gradient norm per layer at init:",
+        np.array2string(norms_at_init[name], precision=4),
+        f"| ratio first/last {norms_at_init[name][0] / norms_at_init[name][-1]:.1e}",
+    )
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -275,10 +292,18 @@ layer_numbers = np.arange(1, len(sizes))
 for name in setups:
     left.semilogy(layer_numbers, norms_at_init[name], "o-", label=name)
     right.plot(np.arange(1, 21), histories[name]["val_accuracy"], label=name)
-left.set(xlabel="layer (1 = next to the input)", ylabel=r"$\|\partial \mathcal{L} / \partial W^{(l)}\|$",
-         title="Gradient reaching each layer, at initialization", xticks=layer_numbers)
-right.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1),
-          title="Same SGD, same learning rate, 20 epochs")
+left.set(
+    xlabel="layer (1 = next to the input)",
+    ylabel=r"$\|\partial \mathcal{L} / \partial W^{(l)}\|$",
+    title="Gradient reaching each layer, at initialization",
+    xticks=layer_numbers,
+)
+right.set(
+    xlabel="epoch",
+    ylabel="validation accuracy",
+    ylim=(0, 1),
+    title="Same SGD, same learning rate, 20 epochs",
+)
 left.legend()
 right.legend()
 fig.tight_layout()
@@ -309,8 +334,9 @@ plt.show()
 # %%
 import torch
 
-net = build_deep(nn101.Sigmoid, init="glorot_uniform", rng=np.random.default_rng(5),
-                 dtype=np.float64)
+net = build_deep(
+    nn101.Sigmoid, init="glorot_uniform", rng=np.random.default_rng(5), dtype=np.float64
+)
 ours = layer_gradient_norms(net, X_train[:64], y_train[:64])
 torch_layers = []
 for i, layer in enumerate(dense_layers(net)):
@@ -320,12 +346,14 @@ for i, layer in enumerate(dense_layers(net)):
         linear.bias.copy_(torch.from_numpy(layer.bias.value))
     torch_layers += [linear] + ([torch.nn.Sigmoid()] if i < 5 else [])
 torch_net = torch.nn.Sequential(*torch_layers)
-torch_loss = torch.nn.functional.cross_entropy(torch_net(torch.from_numpy(X_train[:64])),
-                                               torch.from_numpy(y_train[:64]).long())
+torch_loss = torch.nn.functional.cross_entropy(
+    torch_net(torch.from_numpy(X_train[:64])), torch.from_numpy(y_train[:64]).long()
+)
 torch_loss.backward()
 for layer, linear in zip(dense_layers(net), torch_net[::2]):
-    np.testing.assert_allclose(layer.weight.grad, linear.weight.grad.numpy().T,
-                               rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(
+        layer.weight.grad, linear.weight.grad.numpy().T, rtol=1e-9, atol=1e-14
+    )
 print("per-layer gradient norms agree with PyTorch:", np.array2string(ours, precision=6))
 
 # %% [markdown]

@@ -16,7 +16,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -29,8 +28,8 @@ import nn101
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Penalties on the weights
@@ -127,15 +126,16 @@ show(nn101.Dropout.backward)
 # the training data and on the validation data, after every epoch.
 
 # %%
-train_set, test_set = nn101.data.load_digits()   # pixels in [0, 1]
+train_set, test_set = nn101.data.load_digits()  # pixels in [0, 1]
 X_train, y_clean = train_set.inputs[:400], train_set.y[:400]
 X_val, y_val = test_set.inputs, test_set.y
 
 noise_rng = np.random.default_rng(5)
 mislabelled = noise_rng.random(len(y_clean)) < 0.3
-y_train = y_clean.copy()                        # a wrong label: shift by 1..9, modulo 10
-y_train[mislabelled] = (y_clean[mislabelled]
-                        + noise_rng.integers(1, 10, size=mislabelled.sum())) % 10
+y_train = y_clean.copy()  # a wrong label: shift by 1..9, modulo 10
+y_train[mislabelled] = (
+    y_clean[mislabelled] + noise_rng.integers(1, 10, size=mislabelled.sum())
+) % 10
 print(f"{mislabelled.sum()} of {len(y_train)} training labels are wrong")
 
 
@@ -157,8 +157,10 @@ def build(*, l1=0.0, l2=0.0, dropout=0.0, seed=1):
     rng = np.random.default_rng(seed)
     layers = []
     for fan_in, fan_out in [(64, 256), (256, 256)]:
-        layers += [nn101.Dense(fan_in, fan_out, rng=rng, l1=l1, l2=l2, weight_init="he_normal"),
-                   nn101.ReLU()]
+        layers += [
+            nn101.Dense(fan_in, fan_out, rng=rng, l1=l1, l2=l2, weight_init="he_normal"),
+            nn101.ReLU(),
+        ]
         if dropout:
             layers.append(nn101.Dropout(dropout, rng=rng))
     layers.append(nn101.Dense(256, 10, rng=rng, l1=l1, l2=l2))
@@ -167,24 +169,37 @@ def build(*, l1=0.0, l2=0.0, dropout=0.0, seed=1):
 
 def train(model, epochs=60):
     monitor = Monitor()
-    model.fit(X_train, y_train, epochs=epochs, batch_size=32,
-              optimizer=nn101.Adam(model.parameters(), learning_rate=1e-3),
-              loss=nn101.SoftmaxCrossEntropy(), callbacks=[monitor],
-              rng=np.random.default_rng(2), verbose=0)
+    model.fit(
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=32,
+        optimizer=nn101.Adam(model.parameters(), learning_rate=1e-3),
+        loss=nn101.SoftmaxCrossEntropy(),
+        callbacks=[monitor],
+        rng=np.random.default_rng(2),
+        verbose=0,
+    )
     return monitor.logs
 
 
-settings = {"no regularization": {}, "L2, l2 = 1e-2": {"l2": 1e-2},
-            "L1, l1 = 1e-3": {"l1": 1e-3}, "dropout, p = 0.7": {"dropout": 0.7}}
+settings = {
+    "no regularization": {},
+    "L2, l2 = 1e-2": {"l2": 1e-2},
+    "L1, l1 = 1e-3": {"l1": 1e-3},
+    "dropout, p = 0.7": {"dropout": 0.7},
+}
 models, logs = {}, {}
 for name, kwargs in settings.items():
     models[name] = build(**kwargs)
     logs[name] = train(models[name])
     predicted = models[name].predict(X_train).argmax(axis=1)
     memorized = np.mean(predicted[mislabelled] == y_train[mislabelled])
-    print(f"{name:18s} validation accuracy: best {max(logs[name]['val accuracy']):.3f}, "
-          f"final {logs[name]['val accuracy'][-1]:.3f} | wrong training labels reproduced: "
-          f"{memorized:.0%}")
+    print(
+        f"{name:18s} validation accuracy: best {max(logs[name]['val accuracy']):.3f}, "
+        f"final {logs[name]['val accuracy'][-1]:.3f} | wrong training labels reproduced: "
+        f"{memorized:.0%}"
+    )
 
 # %%
 fig, axes = plt.subplots(2, 4, figsize=(15, 6.5), sharex=True, sharey="row")
@@ -232,10 +247,16 @@ bins = np.linspace(-0.6, 0.6, 121)
 for name in ["no regularization", "L2, l2 = 1e-2", "L1, l1 = 1e-3"]:
     weights = models[name].layers[0].weight.value.ravel()
     ax.hist(weights, bins=bins, histtype="step", lw=1.5, label=name)
-    print(f"{name:18s} |W| < 1e-3 for {np.mean(np.abs(weights) < 1e-3):6.1%} of first-layer "
-          f"weights; mean |W| = {np.abs(weights).mean():.4f}")
-ax.set(yscale="log", xlabel="first-layer weight", ylabel="count",
-       title="First-layer weights after training")
+    print(
+        f"{name:18s} |W| < 1e-3 for {np.mean(np.abs(weights) < 1e-3):6.1%} of first-layer "
+        f"weights; mean |W| = {np.abs(weights).mean():.4f}"
+    )
+ax.set(
+    yscale="log",
+    xlabel="first-layer weight",
+    ylabel="count",
+    title="First-layer weights after training",
+)
 ax.legend()
 fig.tight_layout()
 plt.show()
@@ -272,15 +293,18 @@ layer.backward(loss_fn.backward())
 
 W = torch.tensor(layer.weight.value, requires_grad=True)
 b = torch.tensor(layer.bias.value, requires_grad=True)
-theirs = (torch.nn.functional.cross_entropy(torch.from_numpy(x) @ W + b, torch.from_numpy(y))
-          + 0.01 * W.abs().sum() + 0.02 * (W**2).sum())
+theirs = (
+    torch.nn.functional.cross_entropy(torch.from_numpy(x) @ W + b, torch.from_numpy(y))
+    + 0.01 * W.abs().sum()
+    + 0.02 * (W**2).sum()
+)
 theirs.backward()
 np.testing.assert_allclose(ours, theirs.item(), rtol=1e-12)
 np.testing.assert_allclose(layer.weight.grad, W.grad.numpy(), rtol=1e-10, atol=1e-14)
 np.testing.assert_allclose(layer.bias.grad, b.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 dropout = nn101.Dropout(0.3, rng=np.random.default_rng(8))
-x = rng.uniform(1.0, 2.0, size=(50, 20))               # no zeros, so zeros mark dropped units
+x = rng.uniform(1.0, 2.0, size=(50, 20))  # no zeros, so zeros mark dropped units
 g = rng.normal(size=x.shape)
 y_ours = dropout.forward(x, training=True)
 dx_ours = dropout.backward(g)
@@ -290,9 +314,11 @@ y_t = x_t * mask / (1 - 0.3)
 y_t.backward(torch.from_numpy(g))
 np.testing.assert_allclose(y_ours, y_t.detach().numpy(), rtol=1e-12)
 np.testing.assert_allclose(dx_ours, x_t.grad.numpy(), rtol=1e-12)
-assert np.array_equal(dropout.forward(x, training=False), x)   # identity at inference
-print(f"penalized loss {ours:.10f} agrees with PyTorch; dropout kept {mask.mean():.2f} of units "
-      "(expected 0.70)")
+assert np.array_equal(dropout.forward(x, training=False), x)  # identity at inference
+print(
+    f"penalized loss {ours:.10f} agrees with PyTorch; dropout kept {mask.mean():.2f} of units "
+    "(expected 0.70)"
+)
 
 # %% [markdown]
 # ## Summary
@@ -391,7 +417,9 @@ print("l2 = λ and weight_decay = 2λ take the same step")
 p_drop, x_fixed = 0.3, np.full((200_000, 1), 2.0)
 y_dropped = nn101.Dropout(p_drop, rng=np.random.default_rng(0)).forward(x_fixed, training=True)
 expected_variance = 2.0**2 * p_drop / (1 - p_drop)
-print(f"mean {y_dropped.mean():.3f} (2.0), variance {y_dropped.var():.3f} ({expected_variance:.3f})")
+print(
+    f"mean {y_dropped.mean():.3f} (2.0), variance {y_dropped.var():.3f} ({expected_variance:.3f})"
+)
 assert abs(y_dropped.mean() - 2.0) < 0.02 and abs(y_dropped.var() - expected_variance) < 0.05
 
 # %% [markdown]

@@ -12,7 +12,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -25,8 +24,8 @@ import nn101
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Why decay: the noise floor of SGD
@@ -156,7 +155,7 @@ show(nn101.training.loop.apply_schedule)
 # schedules we are about to compare, over exactly those steps:
 
 # %%
-train_set, test_set = nn101.data.load_digits()   # 1,438 + 359 images, pixels in [0, 1]
+train_set, test_set = nn101.data.load_digits()  # 1,438 + 359 images, pixels in [0, 1]
 X_train, y_train = train_set.inputs, train_set.y
 X_test, y_test = test_set.inputs, test_set.y
 batch_size, epochs = 32, 8
@@ -167,20 +166,26 @@ schedules = {
     "constant 0.02": nn101.Constant(0.02),
     "halving every 2 epochs": nn101.StepDecay(0.1, every=2 * steps_per_epoch, factor=0.5),
     "exponential": nn101.ExponentialDecay(0.1, factor=0.5 ** (1 / (2 * steps_per_epoch))),
-    "cyclical (triangular2)": nn101.CyclicLR(0.005, 0.1, step_size_up=steps_per_epoch,
-                                             mode="triangular2"),
+    "cyclical (triangular2)": nn101.CyclicLR(
+        0.005, 0.1, step_size_up=steps_per_epoch, mode="triangular2"
+    ),
     "1cycle": nn101.OneCycle(0.1, total_steps=total),
 }
 
-fig, (ax, momentum_ax) = plt.subplots(1, 2, figsize=(12, 4),
-                                      gridspec_kw={"width_ratios": [2, 1]})
+fig, (ax, momentum_ax) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [2, 1]})
 for name, schedule in schedules.items():
     ax.plot(schedule.values(total), label=name)
-ax.set(xlabel="step", ylabel="learning rate", yscale="log", ylim=(1e-7, 1),
-       title=f"The schedules over {total} steps")
+ax.set(
+    xlabel="step",
+    ylabel="learning rate",
+    yscale="log",
+    ylim=(1e-7, 1),
+    title=f"The schedules over {total} steps",
+)
 ax.legend(fontsize=8)
-momentum_ax.plot(schedules["1cycle"].values(total) / schedules["1cycle"].max_lr,
-                 label="rate / max rate")
+momentum_ax.plot(
+    schedules["1cycle"].values(total) / schedules["1cycle"].max_lr, label="rate / max rate"
+)
 momentum_ax.plot(schedules["1cycle"].momentum_values(total), label="momentum")
 momentum_ax.set(xlabel="step", title="1cycle: rate and momentum")
 momentum_ax.legend(fontsize=8)
@@ -209,31 +214,48 @@ plt.show()
 # steps, so the smoothed minimum sits to the right of the raw one: one more reason to stay
 # well below it.) The model's weights are put back afterwards — the test only looks.
 
+
 # %%
 def build(seed=1):
     rng = np.random.default_rng(seed)
     return nn101.Sequential(
-        nn101.Dense(64, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
-        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
+        nn101.Dense(64, 128, rng=rng, weight_init="he_normal"),
+        nn101.ReLU(),
+        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"),
+        nn101.ReLU(),
         nn101.Dense(128, 10, rng=rng),
     )
 
 
-finder = nn101.lr_find(build(), X_train, y_train, loss=nn101.SoftmaxCrossEntropy(),
-                       start_lr=1e-4, end_lr=10.0, num_steps=200, batch_size=batch_size,
-                       rng=np.random.default_rng(0))
-print(f"steepest descent at η = {finder.suggestion:.3g}; minimum at η = "
-      f"{finder.min_loss_rate:.3g} (tenth: {finder.min_loss_rate / 10:.3g}); "
-      f"the sweep stopped after {len(finder.rates)} of 200 steps")
+finder = nn101.lr_find(
+    build(),
+    X_train,
+    y_train,
+    loss=nn101.SoftmaxCrossEntropy(),
+    start_lr=1e-4,
+    end_lr=10.0,
+    num_steps=200,
+    batch_size=batch_size,
+    rng=np.random.default_rng(0),
+)
+print(
+    f"steepest descent at η = {finder.suggestion:.3g}; minimum at η = "
+    f"{finder.min_loss_rate:.3g} (tenth: {finder.min_loss_rate / 10:.3g}); "
+    f"the sweep stopped after {len(finder.rates)} of 200 steps"
+)
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(finder.rates, finder.raw_losses, color="lightgrey", lw=0.8, label="mini-batch loss")
 ax.plot(finder.rates, finder.losses, label="smoothed")
 ax.axvline(finder.suggestion, ls="--", color="C1", label=f"steepest: {finder.suggestion:.2g}")
 ax.axvline(finder.min_loss_rate, ls=":", color="C2", label=f"minimum: {finder.min_loss_rate:.2g}")
-ax.set(xscale="log", xlabel="learning rate", ylabel="loss",
-       title="Learning-rate range test (SGD, momentum 0.9)",
-       ylim=(0, 2.5 * finder.losses[0]))
+ax.set(
+    xscale="log",
+    xlabel="learning rate",
+    ylabel="loss",
+    title="Learning-rate range test (SGD, momentum 0.9)",
+    ylim=(0, 2.5 * finder.losses[0]),
+)
 ax.legend()
 fig.tight_layout()
 plt.show()
@@ -260,23 +282,34 @@ display(
 # momentum 0.9, for the 360 steps plotted above. Super-convergence is about doing *more with
 # fewer epochs*, so we also give 1cycle a budget of only 3 epochs.
 
+
 # %%
 def train(schedule, epochs=epochs):
     model = build()
     optimizer = nn101.SGD(model.parameters(), learning_rate=schedule(0), momentum=0.9)
-    return model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size,
-                     optimizer=optimizer, loss=nn101.SoftmaxCrossEntropy(),
-                     validation_data=(X_test, y_test), schedule=schedule,
-                     rng=np.random.default_rng(2), verbose=0).history
+    return model.fit(
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        loss=nn101.SoftmaxCrossEntropy(),
+        validation_data=(X_test, y_test),
+        schedule=schedule,
+        rng=np.random.default_rng(2),
+        verbose=0,
+    ).history
 
 
 results = {name: train(schedule) for name, schedule in schedules.items()}
 short_total = 3 * steps_per_epoch
 results["1cycle, 3 epochs"] = train(nn101.OneCycle(0.1, total_steps=short_total), epochs=3)
 for name, history in results.items():
-    print(f"{name:24s} final training loss {history['loss'][-1]:.4f}, "
-          f"test loss {history['val_loss'][-1]:.4f}, "
-          f"test accuracy {history['val_accuracy'][-1]:.3f}")
+    print(
+        f"{name:24s} final training loss {history['loss'][-1]:.4f}, "
+        f"test loss {history['val_loss'][-1]:.4f}, "
+        f"test accuracy {history['val_accuracy'][-1]:.3f}"
+    )
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
@@ -351,9 +384,17 @@ sched = torch.optim.lr_scheduler
 checks = {
     "halving every 2 epochs": (lambda o: sched.StepLR(o, step_size=k, gamma=0.5), 0.1),
     "exponential": (lambda o: sched.ExponentialLR(o, gamma=0.5 ** (1 / k)), 0.1),
-    "cyclical (triangular2)": (lambda o: sched.CyclicLR(
-        o, base_lr=0.005, max_lr=0.1, step_size_up=steps_per_epoch, mode="triangular2",
-        cycle_momentum=False), 0.005),
+    "cyclical (triangular2)": (
+        lambda o: sched.CyclicLR(
+            o,
+            base_lr=0.005,
+            max_lr=0.1,
+            step_size_up=steps_per_epoch,
+            mode="triangular2",
+            cycle_momentum=False,
+        ),
+        0.005,
+    ),
     "1cycle": (lambda o: sched.OneCycleLR(o, max_lr=0.1, total_steps=total), 0.1),
 }
 for name, (make, lr) in checks.items():

@@ -19,7 +19,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib
@@ -33,8 +32,8 @@ import nn101
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Momentum
@@ -234,27 +233,43 @@ paths, best_rate = {}, {}
 with np.errstate(over="ignore", invalid="ignore"):  # some rates are meant to blow up
     for name, make in contenders.items():
         runs = {rate: trajectory(lambda p, r=rate, m=make: m(p, r)) for rate in rates}
-        final = {rate: rosenbrock(path[-1]) if len(path) == 501 else np.inf
-                 for rate, path in runs.items()}
+        final = {
+            rate: rosenbrock(path[-1]) if len(path) == 501 else np.inf
+            for rate, path in runs.items()
+        }
         best_rate[name] = min(final, key=final.get)
         paths[name] = runs[best_rate[name]]
-        print(f"{name:13s} best rate {best_rate[name]:<7.4g} after 500 steps at "
-              f"({paths[name][-1, 0]:+.3f}, {paths[name][-1, 1]:+.3f}), "
-              f"f = {final[best_rate[name]]:.1e}")
+        print(
+            f"{name:13s} best rate {best_rate[name]:<7.4g} after 500 steps at "
+            f"({paths[name][-1, 0]:+.3f}, {paths[name][-1, 1]:+.3f}), "
+            f"f = {final[best_rate[name]]:.1e}"
+        )
 
 # %%
 xs, ys = np.meshgrid(np.linspace(-1.6, 1.6, 300), np.linspace(-0.6, 2.2, 300))
 fig, (ax, curves) = plt.subplots(1, 2, figsize=(12, 4.8))
-ax.contourf(xs, ys, rosenbrock((xs, ys)), levels=np.logspace(-2, 3, 21),
-            norm=matplotlib.colors.LogNorm(), cmap="Greys_r", alpha=0.5)
+ax.contourf(
+    xs,
+    ys,
+    rosenbrock((xs, ys)),
+    levels=np.logspace(-2, 3, 21),
+    norm=matplotlib.colors.LogNorm(),
+    cmap="Greys_r",
+    alpha=0.5,
+)
 for name, path in paths.items():
     label = f"{name}, η={best_rate[name]:.2g}"
     ax.plot(path[:, 0], path[:, 1], lw=1.4, label=label)
     curves.semilogy([rosenbrock(p) for p in path], label=label)
 ax.plot(1, 1, "k*", ms=12)
 ax.plot(-1.2, 1.6, "ko", ms=5)
-ax.set(xlabel="x", ylabel="y", xlim=(-1.6, 1.6), ylim=(-0.6, 2.2),
-       title="500 steps on $(1-x)^2 + 100(y-x^2)^2$, best rate each")
+ax.set(
+    xlabel="x",
+    ylabel="y",
+    xlim=(-1.6, 1.6),
+    ylim=(-0.6, 2.2),
+    title="500 steps on $(1-x)^2 + 100(y-x^2)^2$, best rate each",
+)
 curves.set(xlabel="step", ylabel="f", title="Loss along each path")
 ax.legend(fontsize=8, loc="lower right")
 fig.tight_layout()
@@ -285,7 +300,7 @@ plt.show()
 # usual learning rate for its kind.
 
 # %%
-train_set, test_set = nn101.data.load_digits()   # 1,438 + 359 images, pixels in [0, 1]
+train_set, test_set = nn101.data.load_digits()  # 1,438 + 359 images, pixels in [0, 1]
 X_train, y_train = train_set.inputs, train_set.y
 X_test, y_test = test_set.inputs, test_set.y
 
@@ -293,9 +308,12 @@ X_test, y_test = test_set.inputs, test_set.y
 def build(seed=1):
     rng = np.random.default_rng(seed)
     return nn101.Sequential(
-        nn101.Dense(64, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
-        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
-        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"), nn101.ReLU(),
+        nn101.Dense(64, 128, rng=rng, weight_init="he_normal"),
+        nn101.ReLU(),
+        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"),
+        nn101.ReLU(),
+        nn101.Dense(128, 128, rng=rng, weight_init="he_normal"),
+        nn101.ReLU(),
         nn101.Dense(128, 10, rng=rng),
     )
 
@@ -310,13 +328,21 @@ race = {
 results = {}
 for name, make in race.items():
     model = build()
-    results[name] = model.fit(X_train, y_train, epochs=15, batch_size=32,
-                              optimizer=make(model.parameters()),
-                              loss=nn101.SoftmaxCrossEntropy(),
-                              validation_data=(X_test, y_test),
-                              rng=np.random.default_rng(2), verbose=0).history
-    print(f"{name:22s} train loss {results[name]['loss'][-1]:.4f}, "
-          f"test accuracy {results[name]['val_accuracy'][-1]:.3f}")
+    results[name] = model.fit(
+        X_train,
+        y_train,
+        epochs=15,
+        batch_size=32,
+        optimizer=make(model.parameters()),
+        loss=nn101.SoftmaxCrossEntropy(),
+        validation_data=(X_test, y_test),
+        rng=np.random.default_rng(2),
+        verbose=0,
+    ).history
+    print(
+        f"{name:22s} train loss {results[name]['loss'][-1]:.4f}, "
+        f"test accuracy {results[name]['val_accuracy'][-1]:.3f}"
+    )
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
@@ -373,15 +399,19 @@ def torch_trajectory(make_optimizer, start=(-1.2, 1.6), steps=50):
 
 
 pairs = {
-    "momentum (Nesterov)": (lambda p: nn101.SGD(p, learning_rate=0.001, momentum=0.9,
-                                                nesterov=True),
-                            lambda p: torch.optim.SGD(p, lr=0.001, momentum=0.9, nesterov=True)),
-    "RMSprop": (lambda p: nn101.RMSprop(p, learning_rate=0.01),
-                lambda p: torch.optim.RMSprop(p, lr=0.01)),
-    "Adam": (lambda p: nn101.Adam(p, learning_rate=0.1),
-             lambda p: torch.optim.Adam(p, lr=0.1)),
-    "AdaMax": (lambda p: nn101.AdaMax(p, learning_rate=0.1),
-               lambda p: torch.optim.Adamax(p, lr=0.1)),
+    "momentum (Nesterov)": (
+        lambda p: nn101.SGD(p, learning_rate=0.001, momentum=0.9, nesterov=True),
+        lambda p: torch.optim.SGD(p, lr=0.001, momentum=0.9, nesterov=True),
+    ),
+    "RMSprop": (
+        lambda p: nn101.RMSprop(p, learning_rate=0.01),
+        lambda p: torch.optim.RMSprop(p, lr=0.01),
+    ),
+    "Adam": (lambda p: nn101.Adam(p, learning_rate=0.1), lambda p: torch.optim.Adam(p, lr=0.1)),
+    "AdaMax": (
+        lambda p: nn101.AdaMax(p, learning_rate=0.1),
+        lambda p: torch.optim.Adamax(p, lr=0.1),
+    ),
 }
 for name, (ours, theirs) in pairs.items():
     a, b = trajectory(ours, steps=50), torch_trajectory(theirs)

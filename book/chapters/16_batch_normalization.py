@@ -14,7 +14,6 @@
 
 # %%
 import inspect
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -27,8 +26,8 @@ import nn101
 def show(function):
     """Display the real source of a library function or method, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
+
 
 # %% [markdown]
 # ## Forward
@@ -167,7 +166,7 @@ print("the boxed formula gives the layer's input gradient")
 rng = np.random.default_rng(0)
 batch_norm = nn101.BatchNorm1d(5, dtype=np.float64)
 batch_norm.weight.value[...] = rng.uniform(0.5, 2.0, size=5)  # γ, not the trivial 1
-batch_norm.bias.value[...] = rng.normal(size=5)                # β, not the trivial 0
+batch_norm.bias.value[...] = rng.normal(size=5)  # β, not the trivial 0
 x = rng.normal(3.0, 2.0, size=(8, 5))
 worst = nn101.gradcheck.check_layer(batch_norm, x, rng=rng)
 print(f"worst relative error of the BatchNorm1d backward pass: {worst:.2e}")
@@ -186,7 +185,7 @@ assert worst < 1e-6
 # learn.
 
 # %%
-train_set, test_set = nn101.data.load_digits()   # 1,438 + 359 images, pixels in [0, 1]
+train_set, test_set = nn101.data.load_digits()  # 1,438 + 359 images, pixels in [0, 1]
 X_train, y_train = train_set.inputs, train_set.y
 X_test, y_test = test_set.inputs, test_set.y
 
@@ -206,10 +205,17 @@ def build(activation, *, batch_norm, seed=1, width=64, depth=5):
 
 
 def train(model, learning_rate, epochs):
-    return model.fit(X_train, y_train, epochs=epochs, batch_size=32,
-                     optimizer=nn101.SGD(model.parameters(), learning_rate=learning_rate),
-                     loss=nn101.SoftmaxCrossEntropy(), validation_data=(X_test, y_test),
-                     rng=np.random.default_rng(2), verbose=0).history
+    return model.fit(
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=32,
+        optimizer=nn101.SGD(model.parameters(), learning_rate=learning_rate),
+        loss=nn101.SoftmaxCrossEntropy(),
+        validation_data=(X_test, y_test),
+        rng=np.random.default_rng(2),
+        verbose=0,
+    ).history
 
 
 curves = {}
@@ -217,8 +223,10 @@ for activation in (nn101.Sigmoid, nn101.ReLU):
     for use_bn in (False, True):
         name = f"{activation.__name__}{' + BatchNorm' if use_bn else ''}"
         curves[name] = train(build(activation, batch_norm=use_bn), learning_rate=0.05, epochs=15)
-        print(f"{name:20s} test accuracy after 1, 5, 15 epochs: " + ", ".join(
-            f"{curves[name]['val_accuracy'][e]:.3f}" for e in (0, 4, 14)))
+        print(
+            f"{name:20s} test accuracy after 1, 5, 15 epochs: "
+            + ", ".join(f"{curves[name]['val_accuracy'][e]:.3f}" for e in (0, 4, 14))
+        )
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
@@ -262,8 +270,12 @@ for use_bn in (False, True):
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ax.semilogx(rates, scan[False], "o--", label="ReLU")
 ax.semilogx(rates, scan[True], "o-", label="ReLU + BatchNorm")
-ax.set(xlabel="learning rate", ylabel="test accuracy after 3 epochs", ylim=(0, 1),
-       title="Learning-rate tolerance")
+ax.set(
+    xlabel="learning rate",
+    ylabel="test accuracy after 3 epochs",
+    ylim=(0, 1),
+    title="Learning-rate tolerance",
+)
 ax.legend()
 fig.tight_layout()
 plt.show()
@@ -310,8 +322,9 @@ for _ in range(2):
 np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
 np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
 x = rng.normal(size=(5, 4))
-np.testing.assert_allclose(ours.forward(x, training=False),
-                           theirs.eval()(torch.from_numpy(x)).detach().numpy(), rtol=1e-10)
+np.testing.assert_allclose(
+    ours.forward(x, training=False), theirs.eval()(torch.from_numpy(x)).detach().numpy(), rtol=1e-10
+)
 print("BatchNorm1d agrees with torch.nn.BatchNorm1d: outputs, gradients, running statistics")
 
 # %% [markdown]

@@ -20,7 +20,6 @@
 
 # %%
 import inspect
-import re
 import tempfile
 import textwrap
 
@@ -34,7 +33,6 @@ import nn101
 def show(function):
     """Display the real source of a library function, syntax-highlighted."""
     source = textwrap.dedent(inspect.getsource(function))
-    source = re.sub(r"\s*# noqa[^\n]*", "", source)
     display(Markdown(f"```python\n{source}```"))
 
 
@@ -71,10 +69,11 @@ def build(n_inputs, *, hidden=(256, 128), rng, dtype=np.float32, l2=1e-5):
     """Dense -> BatchNorm -> ReLU for each hidden width, then Dense to 10 logits."""
     layers, fan_in = [], n_inputs
     for width in hidden:
-        layers += [nn101.Dense(fan_in, width, rng=rng, dtype=dtype, weight_init="he_normal",
-                               l2=l2),
-                   nn101.BatchNorm1d(width, dtype=dtype),
-                   nn101.ReLU()]
+        layers += [
+            nn101.Dense(fan_in, width, rng=rng, dtype=dtype, weight_init="he_normal", l2=l2),
+            nn101.BatchNorm1d(width, dtype=dtype),
+            nn101.ReLU(),
+        ]
         fan_in = width
     layers.append(nn101.Dense(fan_in, 10, rng=rng, dtype=dtype, l2=l2))
     return nn101.Sequential(*layers)
@@ -83,11 +82,17 @@ def build(n_inputs, *, hidden=(256, 128), rng, dtype=np.float32, l2=1e-5):
 def train(model, train_data, valid_data, *, epochs, batch_size, learning_rate, seed):
     """Adam on mini-batches; keeps the best weights seen on the validation data."""
     early_stopping = nn101.EarlyStopping("val_loss", patience=3, restore_best=True)
-    return model.fit(train_data, epochs=epochs, batch_size=batch_size,
-                     optimizer=nn101.Adam(model.parameters(), learning_rate=learning_rate),
-                     loss=nn101.SoftmaxCrossEntropy(), validation_data=valid_data,
-                     callbacks=[early_stopping], rng=np.random.default_rng(seed),
-                     verbose=0).history
+    return model.fit(
+        train_data,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=nn101.Adam(model.parameters(), learning_rate=learning_rate),
+        loss=nn101.SoftmaxCrossEntropy(),
+        validation_data=valid_data,
+        callbacks=[early_stopping],
+        rng=np.random.default_rng(seed),
+        verbose=0,
+    ).history
 
 
 def split(dataset, n_valid, *, n_train=None, seed):
@@ -115,8 +120,9 @@ def split(dataset, n_valid, *, n_train=None, seed):
 digits_train, digits_test = nn101.data.load_digits()
 small_train, small_valid = split(digits_train, 200, seed=0)
 model = build(64, hidden=(128, 64), rng=np.random.default_rng(1))
-history = train(model, small_train, small_valid, epochs=30, batch_size=32, learning_rate=3e-3,
-                seed=2)
+history = train(
+    model, small_train, small_valid, epochs=30, batch_size=32, learning_rate=3e-3, seed=2
+)
 result = model.evaluate(digits_test, loss=nn101.SoftmaxCrossEntropy())
 print(f"8x8 digits: {len(history['loss'])} epochs, test accuracy {result['accuracy']:.3f}")
 display(
@@ -176,13 +182,14 @@ plt.show()
 train_data, valid_data = split(full_train, 5_000, n_train=20_000, seed=0)
 model = build(side * side, rng=np.random.default_rng(1))
 model.summary()
-history = train(
-    model, train_data, valid_data, epochs=6, batch_size=128, learning_rate=2e-3, seed=2
-)
-for epoch, (loss, acc, val_acc) in enumerate(zip(history["loss"], history["accuracy"],
-                                                 history["val_accuracy"]), start=1):
-    print(f"epoch {epoch}: loss {loss:.4f}, train accuracy {acc:.4f}, "
-          f"validation accuracy {val_acc:.4f}")
+history = train(model, train_data, valid_data, epochs=6, batch_size=128, learning_rate=2e-3, seed=2)
+for epoch, (loss, acc, val_acc) in enumerate(
+    zip(history["loss"], history["accuracy"], history["val_accuracy"]), start=1
+):
+    print(
+        f"epoch {epoch}: loss {loss:.4f}, train accuracy {acc:.4f}, "
+        f"validation accuracy {val_acc:.4f}"
+    )
 
 # %% [markdown]
 # ## Evaluation
@@ -195,8 +202,10 @@ predicted = nn101.metrics.predicted_labels(logits)
 actual = test.y
 test_accuracy = nn101.metrics.accuracy(logits, actual)
 confusion = nn101.metrics.confusion_matrix(predicted, actual, num_classes=10)
-print(f"{dataset_name} test accuracy: {test_accuracy:.4f} "
-      f"({np.sum(predicted != actual)} mistakes in {len(actual)} images)")
+print(
+    f"{dataset_name} test accuracy: {test_accuracy:.4f} "
+    f"({np.sum(predicted != actual)} mistakes in {len(actual)} images)"
+)
 assert np.isclose(np.trace(confusion) / confusion.sum(), test_accuracy)
 
 fig, ax = plt.subplots(figsize=(6.5, 5.5))
@@ -204,20 +213,35 @@ off_diagonal = confusion - np.diag(np.diag(confusion))
 image = ax.imshow(off_diagonal, cmap="Reds")
 for i in range(10):
     for j in range(10):
-        ax.text(j, i, confusion[i, j], ha="center", va="center", fontsize=8,
-                color="black" if i != j else "grey")
-ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
-       title=f"{dataset_name} confusion matrix (colour: mistakes only)")
+        ax.text(
+            j,
+            i,
+            confusion[i, j],
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="black" if i != j else "grey",
+        )
+ax.set(
+    xticks=range(10),
+    yticks=range(10),
+    xlabel="predicted digit",
+    ylabel="true digit",
+    title=f"{dataset_name} confusion matrix (colour: mistakes only)",
+)
 fig.colorbar(image, ax=ax, shrink=0.8)
 fig.tight_layout()
 plt.show()
 
 recall = np.diag(confusion) / confusion.sum(axis=1)
-worst_pairs = np.dstack(np.unravel_index(np.argsort(off_diagonal, axis=None)[::-1][:3],
-                                         off_diagonal.shape))[0]
+worst_pairs = np.dstack(
+    np.unravel_index(np.argsort(off_diagonal, axis=None)[::-1][:3], off_diagonal.shape)
+)[0]
 print("recall per digit:", np.array2string(recall, precision=3))
-print("most frequent mistakes:",
-      ", ".join(f"{i} read as {j} ({off_diagonal[i, j]}x)" for i, j in worst_pairs))
+print(
+    "most frequent mistakes:",
+    ", ".join(f"{i} read as {j} ({off_diagonal[i, j]}x)" for i, j in worst_pairs),
+)
 
 # %% [markdown]
 # The diagonal dominates (the counts there are in the hundreds, the mistakes mostly in single
@@ -254,8 +278,9 @@ fig, axes = plt.subplots(3, 8, figsize=(11, 4.8))
 for ax, index in zip(axes.ravel(), wrong):
     ax.imshow(test[index][0].reshape(side, side), cmap="gray_r")
     confidence = probabilities[index, predicted[index]]
-    ax.set_title(f"{actual[index]} → {predicted[index]} ({confidence:.2f})",
-                 fontsize=9, color="firebrick")
+    ax.set_title(
+        f"{actual[index]} → {predicted[index]} ({confidence:.2f})", fontsize=9, color="firebrick"
+    )
 for ax in axes.ravel():
     ax.axis("off")
 fig.suptitle("Misclassified test images: true → predicted (confidence)")
@@ -319,19 +344,22 @@ for layer in ours.layers:
 torch_model = torch.nn.Sequential(*torch_layers)
 
 x, y = test[:1000][0].astype(np.float64), test.y[:1000]
-np.testing.assert_allclose(ours.predict(x), torch_model.eval()(torch.from_numpy(x)).detach(),
-                           rtol=1e-9, atol=1e-10)
+np.testing.assert_allclose(
+    ours.predict(x), torch_model.eval()(torch.from_numpy(x)).detach(), rtol=1e-9, atol=1e-10
+)
 
 loss_fn = nn101.SoftmaxCrossEntropy()
 ours.zero_grad()
 loss = loss_fn(ours.forward(x, training=True), y)
 ours.backward(loss_fn.backward())
-torch_loss = torch.nn.functional.cross_entropy(torch_model.train()(torch.from_numpy(x)),
-                                               torch.from_numpy(y))
+torch_loss = torch.nn.functional.cross_entropy(
+    torch_model.train()(torch.from_numpy(x)), torch.from_numpy(y)
+)
 torch_loss.backward()
 np.testing.assert_allclose(loss, torch_loss.item(), rtol=1e-10)
-np.testing.assert_allclose(ours.layers[0].weight.grad, torch_model[0].weight.grad.numpy().T,
-                           rtol=1e-8, atol=1e-12)
+np.testing.assert_allclose(
+    ours.layers[0].weight.grad, torch_model[0].weight.grad.numpy().T, rtol=1e-8, atol=1e-12
+)
 print(f"logits and gradients agree with PyTorch (loss {loss:.6f})")
 
 # %% [markdown]
