@@ -237,3 +237,42 @@ def test_conv_weight_init_sees_the_convolution_fans():
     bound = np.sqrt(6.0 / (8 * 9))  # He uniform, fan_in = C_in·kh·kw
     assert np.abs(layer.weight.value).max() <= bound
     assert np.abs(layer.weight.value).max() > 0.9 * bound
+
+
+def test_random_shift_moves_each_image_within_the_frame():
+    from nn101.data.augment import RandomShift
+
+    x = np.zeros((50, 1, 9, 9), dtype=np.uint8)
+    x[:, 0, 4, 4] = 255  # one bright pixel in the middle of every image
+    shifted = RandomShift(2, rng=np.random.default_rng(12))(x)
+    assert shifted.shape == x.shape and shifted.dtype == x.dtype
+    rows, cols = np.nonzero(shifted[:, 0])[1:]
+    assert len(rows) == 50  # the pixel is never lost: shifts of at most 2 from the middle
+    assert set(rows - 4) == set(cols - 4) == {-2, -1, 0, 1, 2}  # every shift occurs
+    assert (shifted.sum(axis=(1, 2, 3)) == 255).all()
+
+
+def test_random_shift_refuses_bad_arguments():
+    from nn101.data.augment import RandomShift
+
+    with pytest.raises(ValueError, match=r"max_shift must be an integer >= 0, got -1"):
+        RandomShift(-1)
+    with pytest.raises(ValueError, match=r"expected images \(N, C, H, W\) or \(N, H, W\)"):
+        RandomShift(1)(np.zeros((3, 4)))
+
+
+def test_cnn_recipe_builds_for_mnist_and_other_sizes():
+    from nn101.recipes import augment_training_set, build_cnn
+
+    rng = np.random.default_rng(13)
+    model, settings = build_cnn("mnist", rng=rng)
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+    _, augmented_settings = build_cnn("mnist", augment=True, rng=rng)
+    assert augmented_settings.epochs > settings.epochs
+    model, _ = build_cnn("own", in_channels=3, image_size=(32, 20), num_classes=4, rng=rng)
+    assert model.forward(np.zeros((2, 3, 32, 20), np.float32)).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"at least 16 x 16, got \(12, 28\)"):
+        build_cnn(image_size=(12, 28))
+    data = nn101.data.Dataset(np.zeros((4, 1, 28, 28), np.uint8), np.arange(4))
+    x, y = augment_training_set(data, rng=rng)[:2]
+    assert x.shape == (2, 1, 28, 28) and y.tolist() == [0, 1]

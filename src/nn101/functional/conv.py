@@ -248,6 +248,8 @@ def _first_max_mask(xp: np.ndarray, y: np.ndarray, kernel: Pair) -> np.ndarray:
     N, _, _, C = xp.shape
     (kh, kw), (Ho, Wo) = kernel, y.shape[1:3]
     mask = xp.reshape(N, Ho, kh, Wo, kw, C) == y[:, :, None, :, None, :]
+    if np.count_nonzero(mask) == y.size:  # one maximum per window: no ties to resolve
+        return mask
     taken = mask[:, :, 0, :, 0, :].copy()
     for i in range(kh):
         for j in range(kw):
