@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,6 +74,27 @@ def test_a_run_killed_at_random_moments_resumes_bit_identically(tmp_path):
         f"resumed from a checkpoint, at steps {sorted(resumed)}; run {duration:.2f} s"
     )
     assert len(resumed) >= 20 and len(set(resumed)) >= 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target_step", [17, 40])
+def test_the_training_script_killed_in_its_own_interpreter_resumes(tmp_path, target_step):
+    """The same, with ``python tests/checkpoint_run.py DIR`` started afresh and killed as soon
+    as it has checkpointed step ``target_step`` or later."""
+    script = Path(__file__).with_name("checkpoint_run.py")
+    child = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            latest = latest_checkpoint(tmp_path) if tmp_path.exists() else None
+            if latest is not None and int(NAME.match(latest.name)[2]) >= target_step:
+                break
+            time.sleep(0.002)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert_same_run(run(None), run(tmp_path, every_steps=None, resume=True))
 
 
 def two_models():
