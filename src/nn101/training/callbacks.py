@@ -117,11 +117,20 @@ class EarlyStopping(Callback):
             state.model.restore(self.best_weights)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.tracker.best, "wait": self.wait, "best_epoch": self.best_epoch}
+        state: dict[str, Any] = {
+            "best": self.tracker.best,
+            "wait": self.wait,
+            "best_epoch": self.best_epoch,
+        }
+        if self.best_weights is not None:
+            state["best_weights"] = self.best_weights
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.tracker.best = float(state["best"])
         self.wait, self.best_epoch = int(state["wait"]), int(state["best_epoch"])
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else {k: v.copy() for k, v in weights.items()}
 
 
 class ReduceOnPlateau(Callback):
