@@ -267,6 +267,39 @@ print("torch.linalg.lstsq:", solution, " ours:", np.array([w_star, b_star]))
 assert np.allclose(solution, [w_star, b_star], rtol=1e-10, atol=1e-12)
 
 # %% [markdown]
+# ### The same training loop in PyTorch
+#
+# Side by side, one step of each per line pair: nn101's `Dense`, `MeanSquaredError` and `SGD`,
+# and PyTorch's `nn.Linear`, `nn.MSELoss` and `optim.SGD`, from the same starting line. After
+# 300 steps they must have found the same line, and it is the least-squares one.
+
+# %%
+ours = nn101.Dense(1, 1, dtype=np.float64)
+ours.weight.value[...], ours.bias.value[...] = 0.5, -0.2
+our_loss, our_optimizer = nn101.MeanSquaredError(), nn101.SGD(ours.parameters(), learning_rate=0.15)
+
+line = torch.nn.Linear(1, 1, dtype=torch.float64)
+torch.nn.init.constant_(line.weight, 0.5)
+torch.nn.init.constant_(line.bias, -0.2)
+their_loss, their_optimizer = torch.nn.MSELoss(), torch.optim.SGD(line.parameters(), lr=0.15)
+inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
+
+for _ in range(300):
+    our_optimizer.zero_grad()  # nn101
+    our_loss(ours(inputs), targets)
+    ours.backward(our_loss.backward())
+    our_optimizer.step()
+
+    their_optimizer.zero_grad()  # PyTorch
+    their_loss(line(inputs_t), targets_t).backward()
+    their_optimizer.step()
+
+print(f"nn101 w = {ours.weight.value[0, 0]:.6f}, PyTorch w = {line.weight.item():.6f}")
+assert np.isclose(ours.weight.value[0, 0], line.weight.item(), rtol=1e-10)
+assert np.isclose(ours.bias.value[0], line.bias.item(), rtol=1e-10)
+assert abs(line.weight.item() - w_star) < 1e-4
+
+# %% [markdown]
 # ## Summary
 #
 # * Simple linear regression fits $\hat y = wx + b$ by minimizing the mean squared error

@@ -425,6 +425,44 @@ assert abs(b_t.grad.item() - grad_b) < 1e-10
 print("PyTorch agrees: loss", loss_t.item(), " grad_w", w_t.grad.numpy().ravel())
 
 # %% [markdown]
+# ### The same training loop in PyTorch
+#
+# The idiomatic PyTorch version of the loop above: `nn.Linear`, `nn.BCEWithLogitsLoss` (the loss
+# computed from the logits, as ours is) and `optim.SGD`, on the same mini-batches, next to
+# nn101's. Both start at zero and must end at the same weights as the hand-written loop.
+
+# %%
+ours = nn101.Dense(2, 1, dtype=np.float64)
+ours.weight.value[...], ours.bias.value[...] = 0.0, 0.0
+our_loss, our_optimizer = (
+    nn101.BinaryCrossEntropy(),
+    nn101.SGD(ours.parameters(), learning_rate=0.1),
+)
+
+linear = torch.nn.Linear(2, 1, dtype=torch.float64)
+torch.nn.init.zeros_(linear.weight)
+torch.nn.init.zeros_(linear.bias)
+their_loss = torch.nn.BCEWithLogitsLoss()
+their_optimizer = torch.optim.SGD(linear.parameters(), lr=0.1)
+X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+
+shuffle_rng = np.random.default_rng(shuffle_seed)  # the batches of the hand-written loop
+for _ in range(30):
+    for idx in nn101.data.batch_indices(N, 16, shuffle=True, rng=shuffle_rng):
+        our_optimizer.zero_grad()  # nn101
+        our_loss(ours.forward(X[idx], training=True), y[idx])
+        ours.backward(our_loss.backward())
+        our_optimizer.step()
+
+        their_optimizer.zero_grad()  # PyTorch
+        their_loss(linear(X_t[idx]), y_t[idx]).backward()
+        their_optimizer.step()
+
+print("PyTorch: w =", linear.weight.detach().numpy().ravel(), " b =", linear.bias.item())
+assert np.allclose(linear.weight.detach().numpy().T, w, atol=1e-10)
+assert np.allclose(ours.weight.value, w, atol=1e-10) and np.isclose(linear.bias.item(), b)
+
+# %% [markdown]
 # ## Summary
 #
 # * Logistic regression is one neuron: $p = \sigma(x \cdot w + b)$ reads the score as the

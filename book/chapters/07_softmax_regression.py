@@ -332,6 +332,39 @@ assert np.allclose(torch_pair, sigmoid(z), rtol=0, atol=1e-15)
 print("PyTorch agrees: loss", loss_t.item())
 
 # %% [markdown]
+# ### The same training loop in PyTorch
+#
+# One epoch of softmax regression on the digits, the NumPy loop from above and the idiomatic
+# PyTorch one (`nn.Linear(64, 10)`, `nn.CrossEntropyLoss`, `optim.SGD`) side by side on the
+# same mini-batches: the weights must stay equal step after step.
+
+# %%
+W_numpy, b_numpy = np.zeros((64, 10)), np.zeros(10)
+linear = torch.nn.Linear(64, 10, dtype=torch.float64)
+torch.nn.init.zeros_(linear.weight)
+torch.nn.init.zeros_(linear.bias)
+their_loss, their_optimizer = (
+    torch.nn.CrossEntropyLoss(),
+    torch.optim.SGD(linear.parameters(), lr=0.5),
+)
+x_t, y_t = torch.from_numpy(x_train), torch.from_numpy(y_train)
+
+batches = nn101.data.batch_indices(len(x_train), 32, shuffle=True, rng=np.random.default_rng(11))
+for idx in batches:
+    P = softmax(x_train[idx] @ W_numpy + b_numpy)  # NumPy
+    G = (P - Y_train[idx]) / len(idx)
+    W_numpy -= 0.5 * x_train[idx].T @ G
+    b_numpy -= 0.5 * G.sum(axis=0)
+
+    their_optimizer.zero_grad()  # PyTorch
+    their_loss(linear(x_t[idx]), y_t[idx]).backward()
+    their_optimizer.step()
+
+assert np.allclose(linear.weight.detach().numpy().T, W_numpy, atol=1e-10)
+assert np.allclose(linear.bias.detach().numpy(), b_numpy, atol=1e-10)
+print("after one epoch the NumPy and PyTorch weights agree")
+
+# %% [markdown]
 # ## Summary
 #
 # * Softmax turns $K$ scores into probabilities, $p_k = e^{z_k} / \sum_j e^{z_j}$; subtracting
