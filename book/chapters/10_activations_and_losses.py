@@ -55,7 +55,7 @@ def show(function):
 # input is negative for every example gets zero gradient and never recovers (a **dead**
 # unit).
 #
-# **Leaky ReLU.** $\max(z, a z)$ with a small slope $a$ (nn101's default is $0.01$) for
+# **Leaky ReLU.** $\max(z, \alpha z)$ with a small slope $\alpha$ (nn101's default is $0.01$) for
 # negative inputs; derivative 1 or $a$. The negative side still carries a little gradient,
 # so a unit cannot die completely.
 #

@@ -72,20 +72,20 @@ assert np.allclose(W1, W1[:, :1])  # every column equals the first
 # Take one pre-activation of a dense layer, $z_j = \sum_{i=1}^{n_{\text{in}}} x_i W_{ij}$
 # (we drop the bias, which starts at zero). Assume, as holds at initialization, that the
 # weights are independent of each other and of the inputs, with mean zero and variance
-# $v$. Each term has mean $E[x_i]E[W_{ij}] = 0$ and variance
+# $v$. Each term has mean $\mathbb{E}[x_i]\mathbb{E}[W_{ij}] = 0$ and variance
 #
-# $$\operatorname{Var}(x_i W_{ij}) = E[x_i^2 W_{ij}^2] - 0 = E[x_i^2]\,E[W_{ij}^2] = E[x_i^2]\, v,$$
+# $$\operatorname{Var}(x_i W_{ij}) = \mathbb{E}[x_i^2 W_{ij}^2] - 0 = \mathbb{E}[x_i^2]\,\mathbb{E}[W_{ij}^2] = \mathbb{E}[x_i^2]\, v,$$
 #
 # and variances of independent terms add, so
 #
-# $$\operatorname{Var}(z_j) = n_{\text{in}}\, v\, E[x^2].$$
+# $$\operatorname{Var}(z_j) = n_{\text{in}}\, v\, \mathbb{E}[x^2].$$
 #
 # A sum of $n_{\text{in}}$ terms grows like $n_{\text{in}}$: the weight variance must shrink
 # like $1 / n_{\text{in}}$ to compensate.
 #
 # ## Xavier / Glorot: for tanh (and the identity)
 #
-# Near zero, $\tanh(z) \approx z$, so with zero-mean inputs $E[x^2]$ for the next layer is
+# Near zero, $\tanh(z) \approx z$, so with zero-mean inputs $\mathbb{E}[x^2]$ for the next layer is
 # about $\operatorname{Var}(z)$ of this one, and layer $l$ gives
 #
 # $$\operatorname{Var}(z^{(l)}) = n_{\text{in}}\, v\, \operatorname{Var}(z^{(l-1)}).$$
@@ -111,7 +111,7 @@ assert np.allclose(W1, W1[:, :1])  # every column equals the first
 # ReLU is not the identity near zero: it zeroes the negative half. If $z$ is symmetric around
 # zero, $\max(z, 0)^2$ equals $z^2$ on the positive half and $0$ on the negative half, so
 #
-# $$E\bigl[\operatorname{ReLU}(z)^2\bigr] = \tfrac12 E[z^2] = \tfrac12 \operatorname{Var}(z).$$
+# $$E\bigl[\operatorname{ReLU}(z)^2\bigr] = \tfrac12 \mathbb{E}[z^2] = \tfrac12 \operatorname{Var}(z).$$
 #
 # Each ReLU layer halves the second moment, so the recursion becomes
 # $\operatorname{Var}(z^{(l)}) = \tfrac12\, n_{\text{in}}\, v\, \operatorname{Var}(z^{(l-1)})$,

@@ -52,12 +52,12 @@ def show(function):
 # predicted as class $j$:
 #
 # $$
-# C_{ij} = \#\{\, n : y_n = i,\ \hat y_n = j \,\},
+# \mathrm{CM}_{ij} = \#\{\, n : y_n = i,\ \hat y_n = j \,\},
 # $$
 #
-# so the diagonal holds the correct answers, $\text{accuracy} = \operatorname{tr}(C) /
-# \sum_{ij} C_{ij}$, and each off-diagonal entry is one kind of mistake. The row-normalized
-# diagonal $C_{ii} / \sum_j C_{ij}$ is the *recall* of class $i$: the share of its images
+# so the diagonal holds the correct answers, $\text{accuracy} = \operatorname{tr}(\mathrm{CM}) /
+# \sum_{ij} \mathrm{CM}_{ij}$, and each off-diagonal entry is one kind of mistake. The row-normalized
+# diagonal $\mathrm{CM}_{ii} / \sum_j \mathrm{CM}_{ij}$ is the *recall* of class $i$: the share of its images
 # that the network recognized. `nn101.metrics` computes both:
 
 # %%
