@@ -586,13 +586,30 @@ print(f"at P = {sizes[-1]}: backprop is {t_numeric[-1] / t_backprop[-1]:.0f} tim
 # %% [markdown]
 # ## PyTorch cross-check
 #
-# PyTorch's autograd is the same reverse-mode algorithm, implemented independently. We copy the
-# weights of a three-layer nn101 network into PyTorch (whose `Linear` stores the transpose of
-# our `(in, out)` weight), run both on the same batch in float64, and compare every gradient.
+# PyTorch's autograd is the same reverse-mode algorithm, implemented independently. First the
+# scalar graph: the neuron of the `Value` section, written with PyTorch scalars, must give the
+# same gradients as our forty lines.
 
 # %%
 import torch
 
+w_t = torch.tensor(w, requires_grad=True)
+b_t = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+x_t = torch.tensor(x, requires_grad=True)
+loss_t = 0.5 * (torch.sigmoid(x_t @ w_t + b_t) - y) ** 2
+loss_t.backward()
+assert np.allclose(w_t.grad.numpy(), [w1.grad, w2.grad], rtol=1e-12)
+assert np.isclose(b_t.grad.item(), bias.grad, rtol=1e-12)
+assert np.allclose(x_t.grad.numpy(), [x1.grad, x2.grad], rtol=1e-12)
+print("Value and torch.autograd agree on the neuron's five gradients")
+
+# %% [markdown]
+# Then a three-layer network, built side by side: nn101's `Sequential` of `Dense` layers and
+# PyTorch's `nn.Sequential` of `nn.Linear` layers (which store the transpose of our
+# `(in, out)` weight), with the same weights, run on the same batch in float64. The loss, the
+# input gradient and every parameter gradient must agree.
+
+# %%
 net = nn101.Sequential(
     nn101.Dense(10, 16, dtype=np.float64, rng=rng),
     nn101.Tanh(),
@@ -600,24 +617,34 @@ net = nn101.Sequential(
     nn101.Sigmoid(),
     nn101.Dense(8, 3, dtype=np.float64, rng=rng),
 )
-net.zero_grad()
-loss = loss_fn.forward(net.forward(x_batch), labels)
+torch_net = torch.nn.Sequential(
+    torch.nn.Linear(10, 16, dtype=torch.float64),
+    torch.nn.Tanh(),
+    torch.nn.Linear(16, 8, dtype=torch.float64),
+    torch.nn.Sigmoid(),
+    torch.nn.Linear(8, 3, dtype=torch.float64),
+)
+ours_dense = [layer for layer in net.layers if isinstance(layer, nn101.Dense)]
+theirs_linear = [module for module in torch_net if isinstance(module, torch.nn.Linear)]
+with torch.no_grad():
+    for dense, linear in zip(ours_dense, theirs_linear, strict=True):
+        linear.weight.copy_(torch.from_numpy(dense.weight.value.T))  # (out, in) = Wᵀ
+        linear.bias.copy_(torch.from_numpy(dense.bias.value))
+
+net.zero_grad()  # nn101: forward, loss, backward
+loss = loss_fn(net.forward(x_batch), labels)
 grad_x = net.backward(loss_fn.backward())
 
-dense_layers = [p for p in net.parameters()]  # W1, b1, W2, b2, W3, b3
-torch_params = [torch.tensor(p.value, requires_grad=True) for p in dense_layers]
-x_t = torch.tensor(x_batch, requires_grad=True)
-W1, b1, W2, b2, W3, b3 = torch_params
-h = torch.tanh(x_t @ W1 + b1)
-h = torch.sigmoid(h @ W2 + b2)
-loss_t = torch.nn.functional.cross_entropy(h @ W3 + b3, torch.tensor(labels))
+x_t = torch.tensor(x_batch, requires_grad=True)  # PyTorch: the same three steps
+loss_t = torch.nn.functional.cross_entropy(torch_net(x_t), torch.from_numpy(labels))
 loss_t.backward()
 
 assert abs(loss - loss_t.item()) < 1e-12
 assert np.allclose(grad_x, x_t.grad.numpy(), rtol=0, atol=1e-10)
-for ours, theirs in zip(dense_layers, torch_params, strict=True):
-    assert np.allclose(ours.grad, theirs.grad.numpy(), rtol=0, atol=1e-10)
-print("PyTorch agrees on the loss, the input gradient and all", len(torch_params), "parameters")
+for dense, linear in zip(ours_dense, theirs_linear, strict=True):
+    assert np.allclose(dense.weight.grad, linear.weight.grad.numpy().T, rtol=0, atol=1e-10)
+    assert np.allclose(dense.bias.grad, linear.bias.grad.numpy(), rtol=0, atol=1e-10)
+print("PyTorch agrees on the loss, the input gradient and all six parameter gradients")
 
 # %% [markdown]
 # ## Summary
