@@ -323,6 +323,40 @@ print("torch.linalg.lstsq:", theta_torch[:, 0].numpy().round(4))
 assert np.allclose(theta_torch[:, 0].numpy(), theta_star, rtol=1e-8)
 
 # %% [markdown]
+# ### The same training loop in PyTorch
+#
+# nn101's six-line loop and the idiomatic PyTorch one (`nn.Linear(4, 1)`, `nn.MSELoss`,
+# `optim.SGD`) side by side, from the same zero start on the standardized features: after 500
+# steps both hold the same weights.
+
+# %%
+ours = nn101.Dense(D, 1, dtype=np.float64)
+ours.weight.value[...], ours.bias.value[...] = 0.0, 0.0
+our_loss = nn101.MeanSquaredError()
+our_optimizer = nn101.SGD(ours.parameters(), learning_rate=1 / scaled_eigenvalues[-1])
+
+linear = torch.nn.Linear(D, 1, dtype=torch.float64)
+torch.nn.init.zeros_(linear.weight)
+torch.nn.init.zeros_(linear.bias)
+their_loss = torch.nn.MSELoss()
+their_optimizer = torch.optim.SGD(linear.parameters(), lr=1 / scaled_eigenvalues[-1])
+X_scaled_t, y_t = torch.from_numpy(X_scaled), torch.from_numpy(y[:, None])
+
+for _ in range(500):
+    our_optimizer.zero_grad()  # nn101
+    our_loss(ours(X_scaled), y[:, None])
+    ours.backward(our_loss.backward())
+    our_optimizer.step()
+
+    their_optimizer.zero_grad()  # PyTorch
+    their_loss(linear(X_scaled_t), y_t).backward()
+    their_optimizer.step()
+
+assert np.allclose(ours.weight.value, linear.weight.detach().numpy().T, rtol=1e-10)
+assert np.isclose(ours.bias.value[0], linear.bias.item(), rtol=1e-10)
+print("nn101 and PyTorch end at the same weights:", linear.weight.detach().numpy().round(3))
+
+# %% [markdown]
 # ## Summary
 #
 # * With $D$ features the model is $\hat y = Xw + b$ and the gradient of the mean squared error
