@@ -87,8 +87,41 @@ def _build_mlp(
     return Built(model, recipe.fit, f"{kind} {sizes}{extra}")
 
 
+def _build_cnn(
+    args: argparse.Namespace,
+    dataset: str,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    rng: np.random.Generator,
+) -> Built:
+    from nn101.recipes.cnn import build_cnn
+
+    if len(input_shape) != 3:
+        raise UsageError(
+            f"--model cnn expects images (N, H, W) or (N, C, H, W), got examples of shape "
+            f"{input_shape}"
+        )
+    channels, height, width = input_shape
+    try:
+        model, fit = build_cnn(
+            dataset,
+            in_channels=channels,
+            image_size=(height, width),
+            num_classes=num_classes,
+            augment=args.augment,
+            rng=rng,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    shifts = ", random shifts" if args.augment else ""
+    description = f"a CNN (conv 32, conv 64, dense 128) on {channels}x{height}x{width} images"
+    return Built(model, fit.with_changes(**fit_changes(args)), description + shifts)
+
+
 def _families() -> dict[str, ModelFamily]:
     families = {"mlp": ModelFamily((*IMAGE_DATASETS, "spirals", "own"), build=_build_mlp)}
+    if importlib.util.find_spec("nn101.recipes.cnn") is not None:
+        families["cnn"] = ModelFamily(("mnist", "fashion-mnist", "own"), False, _build_cnn)
     if importlib.util.find_spec("nn101.recipes.char") is not None:
         from nn101.cli import char
 

@@ -136,6 +136,7 @@ TRAIN_EXAMPLES = """examples:
   nn101 train                                  # MLP on the shipped 8x8 digits, in seconds
   nn101 train --dataset mnist --data-dir DIR   # 784-800-10 MLP, 15 epochs, about 98.5%
   nn101 train --x X.npy --y Y.npy --val-split 0.1 --out mine.nn101
+  nn101 train --model cnn --dataset mnist       # two conv layers; --augment: shifts
   nn101 train --model char-lstm --dataset shakespeare
 Ctrl-C saves the run and prints the command that resumes it (--resume)."""
 
@@ -195,6 +196,12 @@ def _add_fit_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--dropout", type=fraction, metavar="RATE", help="MLP dropout after each hidden layer"
     )
+    if "cnn" in MODELS:
+        command.add_argument(
+            "--augment",
+            action="store_true",
+            help="random shifts of up to 2 pixels, new every epoch (--model cnn)",
+        )
 
 
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:

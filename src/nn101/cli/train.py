@@ -53,6 +53,10 @@ def run_train(args: argparse.Namespace) -> int:
     data = _load_data(args, family)
     rng = np.random.default_rng(args.seed)
     built = family.build(args, data.name, data.spec.shape, data.num_classes, rng)
+    if getattr(args, "augment", False):
+        from nn101.recipes.cnn import augment_training_set
+
+        data.train = augment_training_set(data.train, data.name, rng=rng)  # fit's generator
     _announce(built, data, args.resume)
     start = time.perf_counter()
     interrupt.fit_or_checkpoint(args, out, built, data.train, data.valid, rng)
@@ -67,6 +71,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _check_arguments(args: argparse.Namespace, family: ModelFamily) -> Path:
     _check_data_arguments(args, family)
+    if getattr(args, "augment", False) and args.model != "cnn":
+        raise UsageError("--augment (random shifts of the images) is for --model cnn")
     if args.resume is not None and not Path(args.resume).is_file():
         raise UsageError(f"--resume {args.resume}: no such checkpoint file")
     default = args.out is None
@@ -126,6 +132,8 @@ def _own_data(args: argparse.Namespace, family: ModelFamily) -> Data:
         raise ValueError(f"--x {args.x}: expected finite numbers, got NaN or infinite values")
     if family.flatten:
         x = x.reshape(len(x), -1)  # (N, ...) -> (N, D)
+    elif x.ndim == 3:
+        x = x[:, np.newaxis]  # images (N, H, W) -> (N, 1, H, W)
     pixels = ScaleImages(255) if x.dtype == np.uint8 else None
     x = x if pixels is not None else x.astype(np.float32)
     own = Dataset(x, y.astype(np.int64), transform=pixels, name=Path(args.x).stem)
