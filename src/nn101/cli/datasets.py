@@ -16,7 +16,7 @@ import numpy as np
 from nn101 import data
 from nn101.cli.errors import UsageError
 from nn101.data.dataset import Dataset
-from nn101.data.transforms import ScaleImages
+from nn101.data.transforms import ScaleImages, split_indices
 
 __all__ = ["DATASETS", "InputSpec", "load_dataset", "split_validation"]
 
@@ -84,7 +84,9 @@ def split_validation(train: Dataset, fraction: float, seed: int) -> tuple[Datase
         )
     rng = np.random.default_rng(seed)
     labels = train.y if train.y is not None and train.y.ndim == 1 else None
-    kept, held = data.transforms.split_indices(len(train), n_valid, rng=rng, labels=labels)
+    kept, held = split_indices(len(train), n_valid, rng=rng, labels=labels)
+    if len(held) == 0:  # too few of each class to stratify: a plain random split
+        kept, held = split_indices(len(train), n_valid, rng=rng)
     return _subset(train, kept, "train"), _subset(train, held, "validation")
 
 
