@@ -295,10 +295,9 @@ plt.show()
 # ## PyTorch cross-check
 #
 # The same shallow network in PyTorch, started from the same weights (PyTorch's `Linear`
-# stores $W^\top$), trained on the same mini-batches in float64 with autograd's gradients and
-# the plain update $\theta \leftarrow \theta - \eta \nabla_\theta \mathcal{L}$: after 50 steps every
-# weight must agree with ours. (We write the update out rather than build a `torch.optim.SGD`,
-# whose first construction costs seconds of imports; chapter 15 compares the optimizers.)
+# stores $W^\top$), trained side by side on the same mini-batches in float64: nn101's loop and
+# the idiomatic PyTorch one (`nn.CrossEntropyLoss`, `optim.SGD`). After 50 steps every weight
+# must agree with ours.
 
 # %%
 import torch
@@ -318,22 +317,20 @@ with torch.no_grad():
 
 optimizer = nn101.SGD(net.parameters(), learning_rate=0.5)
 loss_fn = nn101.SoftmaxCrossEntropy()
+torch_optimizer = torch.optim.SGD(torch_net.parameters(), lr=0.5)
+torch_loss_fn = torch.nn.CrossEntropyLoss()
 batches = list(nn101.data.batch_indices(len(x_train), 32, shuffle=True, rng=rng))
 x64 = x_train.astype(np.float64)
 for step in range(50):
     idx = batches[step % len(batches)]
-    optimizer.zero_grad()
+    optimizer.zero_grad()  # nn101
     loss_fn.forward(net.forward(x64[idx], training=True), y_train[idx])
     net.backward(loss_fn.backward())
     optimizer.step()
 
-    torch_net.zero_grad()
-    torch.nn.functional.cross_entropy(
-        torch_net(torch.tensor(x64[idx])), torch.tensor(y_train[idx])
-    ).backward()
-    with torch.no_grad():
-        for parameter in torch_net.parameters():
-            parameter -= 0.5 * parameter.grad
+    torch_optimizer.zero_grad()  # PyTorch
+    torch_loss_fn(torch_net(torch.tensor(x64[idx])), torch.tensor(y_train[idx])).backward()
+    torch_optimizer.step()
 
 for ours, theirs in ((net[0], torch_net[0]), (net[2], torch_net[2])):
     assert np.allclose(ours.weight.value, theirs.weight.detach().numpy().T, rtol=0, atol=1e-10)
