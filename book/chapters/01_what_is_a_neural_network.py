@@ -547,7 +547,7 @@ assert np.array_equal(step(x_check @ w_sep + b_sep), (theirs >= 0.5).astype(floa
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solutions to exercises 1 and 2
 w_or, b_or = np.array([1.0, 1.0]), -0.5
 w_nand, b_nand = np.array([-1.0, -1.0]), 1.5

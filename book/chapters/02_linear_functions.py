@@ -313,7 +313,7 @@ for dtype, np_dtype, tolerance in (
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 4
 X_ones = np.concatenate([X_big, np.ones((len(X_big), 1))], axis=1)  # (N, D + 1)
 W_bias = np.concatenate([W_big, b_big[None, :]], axis=0)  # (D + 1, K)

@@ -333,7 +333,7 @@ assert np.allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 roots = np.sort(np.roots([4.0, 0.0, -6.0, 1.0]).real)  # minimum, maximum, minimum
 boundary = roots[1]

@@ -327,7 +327,7 @@ assert abs(line.weight.item() - w_star) < 1e-4
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 limit = 2 / eigenvalues[-1]
 below = fit_by_descent(learning_rate=0.95 * limit, steps=2000)[-1]
@@ -378,7 +378,7 @@ assert loss(*above) > 1e6
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 4
 residuals = w_star * x + b_star - y
 assert abs(residuals.sum()) < 1e-10 and abs(np.sum(residuals * x)) < 1e-10

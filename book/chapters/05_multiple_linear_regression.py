@@ -385,7 +385,7 @@ print("nn101 and PyTorch end at the same weights:", linear.weight.detach().numpy
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 X_minmax = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
 kappas = {

@@ -494,7 +494,7 @@ assert np.allclose(ours.weight.value, w, atol=1e-10) and np.isclose(linear.bias.
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 X_aug = np.column_stack([X, np.ones(N)])  # (N, D + 1)
 for _ in range(5):  # at random parameter values

@@ -391,7 +391,7 @@ print("after one epoch the NumPy and PyTorch weights agree")
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 scores_123 = np.array([[1.0, 2.0, 3.0]])
 assert np.allclose(softmax(scores_123 / 1e-3), [[0.0, 0.0, 1.0]])
@@ -424,7 +424,7 @@ print("τ = 0.5, 1, 5:", [softmax(scores_123 / tau).round(3).tolist() for tau in
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 3
 z_row = rng.normal(size=(1, 5))
 p_row = softmax(z_row)  # (1, 5)

@@ -692,7 +692,7 @@ print("PyTorch agrees on the loss, the input gradient and all six parameter grad
 # </details>
 
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 2
 class Square(nn101.Layer):
     def forward(self, x, *, training=False):
@@ -725,7 +725,7 @@ assert check_layer(WrongSquare(), x_random, rng=rng) > 1e-2  # random inputs cat
 # </details>
 
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 3
 def relu(self):
     out = Value(max(self.data, 0.0), (self,), "relu")

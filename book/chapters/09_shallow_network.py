@@ -367,7 +367,7 @@ print("after 50 gradient steps nn101 and PyTorch weights agree to 1e-10")
 # </details>
 
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 def xor_successes(width, runs=10):
     solved = 0

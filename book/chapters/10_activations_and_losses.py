@@ -355,7 +355,7 @@ print("PyTorch agrees on 5 activations and both losses")
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 s_one_percent = (1 + np.sqrt(0.99)) / 2
 z_one_percent = np.log(s_one_percent / (1 - s_one_percent))

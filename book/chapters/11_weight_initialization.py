@@ -367,7 +367,7 @@ print("PyTorch agrees: Glorot bound and variance, He variance, and all ten layer
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 fan_in, fan_out = 300, 100
 sample = nn101.init.glorot_uniform(

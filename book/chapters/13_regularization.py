@@ -361,7 +361,7 @@ print(
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 2
 step_rng = np.random.default_rng(3)
 with_penalty = nn101.Dense(6, 4, rng=step_rng, dtype=np.float64, l2=0.05)
@@ -412,7 +412,7 @@ print("l2 = λ and weight_decay = 2λ take the same step")
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 4
 p_drop, x_fixed = 0.3, np.full((200_000, 1), 2.0)
 y_dropped = nn101.Dropout(p_drop, rng=np.random.default_rng(0)).forward(x_fixed, training=True)

@@ -431,7 +431,7 @@ print("1cycle momentum agrees with torch's OneCycleLR")
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 1
 curvature, noise_std, chains = 2.0, 1.0, 20_000
 noise_rng = np.random.default_rng(0)

@@ -461,7 +461,7 @@ for name, (ours, theirs) in pairs.items():
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 2
 point = nn101.Parameter(np.zeros(3))
 adam = nn101.Adam([point], learning_rate=0.01, eps=0.0)

@@ -373,7 +373,7 @@ print("BatchNorm1d agrees with torch.nn.BatchNorm1d: outputs, gradients, running
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 2
 ones_direction = from_layer.sum(axis=0)  # Σ_k dL/dx_k, per feature
 x_hat_direction = (x_hat * from_layer).sum(axis=0)  # Σ_k x̂_k dL/dx_k

@@ -426,7 +426,7 @@ print(f"logits and gradients agree with PyTorch (loss {loss:.6f})")
 #
 # </details>
 
-# %%
+# %% tags=["solution"]
 # Solution to exercise 4
 images = test[:][0].reshape(-1, 28, 28)
 shifted = np.roll(images, 2, axis=2).reshape(-1, 784)  # two pixels to the right
