@@ -137,3 +137,21 @@ def test_a_model_directory_of_nn101_0_1_gets_its_dataset_scale(
     x, y = str(tmp_path / "x.npy"), str(tmp_path / "y.npy")
     assert main(["evaluate", str(old), "--x", x, "--y", y]) == 0
     assert loss_and_accuracy(capsys.readouterr().out) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_closed_pipe_stops_predict_quietly(digits_model, tmp_path):
+    import subprocess
+    import sys
+
+    many = np.random.default_rng(0).integers(0, 17, size=(100_000, 64), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", many)  # 200 kB of printed classes: more than a pipe holds
+    predict = ["predict", str(digits_model), "--x", str(tmp_path / "x.npy")]
+    command = [sys.executable, "-m", "nn101", *predict, "--limit", "100000"]
+    python = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert python.stdout is not None and python.stderr is not None
+    assert python.stdout.read(5) == b"Predi"
+    python.stdout.close()  # as `| head -c 5` does
+    with python.stderr:
+        err = python.stderr.read().decode()
+    assert python.wait(timeout=60) == 1
+    assert err == ""

@@ -8,6 +8,7 @@ for a failure while working; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,9 @@ def _run(args: object) -> int:
         kept = f"; {one_line(interrupt)}" if interrupt.args else ""
         print(f"{command}: interrupted{kept}", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (nn101 predict ... | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except EXPECTED as error:
         if debug:
             raise

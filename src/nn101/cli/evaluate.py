@@ -79,7 +79,7 @@ def _inputs(
     if args.x is None:
         name = args.dataset or str(metadata.get("dataset", "digits"))
         if name not in DATASETS:
-            raise UsageError(f"the model was trained on {name}: give its inputs with --x")
+            raise UsageError(f"{name} is not a dataset of labelled examples: give inputs with --x")
         flatten = len(spec.shape) <= 1
         return load_dataset(name, args.data_dir, download=args.download, flatten=flatten)[1]
     x = prepare_inputs(read_array("--x", args.x), spec, "--x", args.x)
