@@ -222,6 +222,11 @@ for name in setups:
     )
 saturated = np.mean(np.abs(last_outputs["tanh, N(0, 1)"]) > 0.99)
 print(f"with N(0, 1) weights, {saturated:.0%} of the tanh outputs in layer 10 are beyond ±0.99")
+grads = backward_std["tanh, N(0, 1)"]
+print(
+    f"with N(0, 1) weights the gradient at layer 1 is {grads[0] / grads[-1]:.1e} times the one "
+    f"at layer 10, a factor {(grads[0] / grads[-1]) ** (1 / (len(grads) - 1)):.1f} per layer"
+)
 
 # %% [markdown]
 # Reading the figure:
@@ -235,7 +240,8 @@ print(f"with N(0, 1) weights, {saturated:.0%} of the tanh outputs in layer 10 ar
 #   tanh. The forward signal *looks* healthy (a standard deviation near 1), but it is a
 #   pattern of saturated $\pm 1$s. Backwards, the few units that are not saturated pass the
 #   gradient through weights that are 16 times too large, and it *grows* by a factor of
-#   about 3 per layer: the first layer gets gradients $10^4$ times larger than the last.
+#   several per layer (the printout above gives it): the first layer gets gradients orders of
+#   magnitude larger than the last.
 #   Neither direction is usable.
 # * **Glorot with tanh** keeps both within a factor of a few of 1. The forward signal
 #   still drifts down slowly, because tanh is contracting away from zero

@@ -239,7 +239,7 @@ assert abs(our_loss - library_loss) < 1e-12 and worst < 1e-12
 #   layer shrinks the gradient by a factor of four or more: five hidden layers cost about
 #   $4^5 \approx 10^3$.
 # * **ReLU.** $\phi'(z) \in \{0, 1\}$: about half the units pass the gradient through untouched,
-#   so $\mathbb{E}[\phi'^2] = 1/2$, and He initialization, $\operatorname{Var}(W) = 2/d$, makes
+#   so $\mathbb{E}[\phi'^2] = 1/2$, and He initialization, $\operatorname{Var}(W) = 2/n_{\text{in}}$, makes
 #   the weight factor $\sqrt{2}$: the product is 1 and the gradient keeps its size.
 #
 # The consequence of a vanishing gradient is that the *first* layers, the ones that see the raw
