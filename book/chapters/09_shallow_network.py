@@ -440,5 +440,5 @@ assert successes[8] >= successes[2]
 #   theorems.
 # * M. Nielsen, *Neural Networks and Deep Learning*, chapter 4 (2015): a visual proof that
 #   neural networks can compute any function.
-# * A. Karpathy, CS231n notes, "Neural networks part 1: setting up the architecture" (2015):
-#   layers, capacity and the spiral example.
+# * A. Karpathy, CS231n course notes, "Neural networks part 1: setting up the architecture"
+#   (2015): layers, capacity and how the number of hidden units shapes the decision regions.
