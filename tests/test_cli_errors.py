@@ -35,7 +35,10 @@ def error_line(capsys) -> str:
         (["--optimizer", "_adamfamily"], "invalid choice: '_adamfamily'"),
         (["--hidden", "12,x"], "--hidden expects sizes like 128,64"),
         (["--x", "a.npy"], "--x and --y go together"),
-        (["--resume", "nowhere.ckpt"], "--resume nowhere.ckpt: no such checkpoint file"),
+        (
+            ["--resume", "nowhere.ckpt"],
+            "--resume nowhere.ckpt: no such checkpoint file or directory",
+        ),
     ],
 )
 def test_bad_options_are_one_line_usage_errors(args, expected, capsys, tmp_path, monkeypatch):

@@ -100,3 +100,20 @@ def test_sigint_to_a_training_process_exits_130_with_a_checkpoint(tmp_path):
     assert "resume with: nn101 train" in err.strip().splitlines()[-1]
     assert nn101.serialization.is_model(tmp_path / "m.ckpt")
     assert not (tmp_path / "m.nn101").exists()
+
+
+def test_checkpoint_every_saves_epochs_and_a_longer_run_resumes_from_the_folder(tmp_path, capsys):
+    args = ["train", "--quiet", "--hidden", "16", "--batch-size", "64"]  # constant rate
+    straight = tmp_path / "straight.nn101"
+    assert main([*args, "--epochs", "5", "--out", str(straight)]) == 0
+    out = tmp_path / "run.nn101"
+    assert main([*args, "--epochs", "3", "--checkpoint-every", "1", "--out", str(out)]) == 0
+    folder = tmp_path / "run-checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "epoch0002-step00000046.ckpt",
+        "epoch0003-step00000069.ckpt",
+    ]
+    longer = [*args, "--epochs", "5", "--out", str(out), "--overwrite"]
+    assert main([*longer, "--resume", str(folder)]) == 0
+    for resumed, uninterrupted in zip(weights(out), weights(straight), strict=True):
+        np.testing.assert_array_equal(resumed, uninterrupted)

@@ -26,9 +26,9 @@ from nn101.cli.models import Built
 from nn101.data.dataset import Dataset
 from nn101.losses import SoftmaxCrossEntropy
 from nn101.training import Callback, TrainState
-from nn101.training.checkpoint import save_checkpoint
+from nn101.training.checkpoint import Checkpoint, save_checkpoint
 
-__all__ = ["fit_or_checkpoint", "checkpoint_path", "StopOnInterrupt"]
+__all__ = ["fit_or_checkpoint", "checkpoint_path", "checkpoint_dir", "StopOnInterrupt"]
 
 
 class StopOnInterrupt(Callback):
@@ -72,6 +72,11 @@ def checkpoint_path(out: Path) -> Path:
     return path if path != out else out.with_name(out.name + ".ckpt")
 
 
+def checkpoint_dir(out: Path) -> Path:
+    """Where ``--checkpoint-every`` saves: ``model.nn101`` -> ``model-checkpoints/``."""
+    return out.with_name(out.stem + "-checkpoints")
+
+
 def fit_or_checkpoint(
     args: argparse.Namespace,
     out: Path,
@@ -85,11 +90,17 @@ def fit_or_checkpoint(
     stopper = StopOnInterrupt()
     try:
         with stopper.installed():
-            _fit(built, train, valid, rng, [stopper], args)
+            _fit(built, train, valid, rng, [stopper, *_periodic(args, out)], args)
     except FloatingPointError as error:
         raise FloatingPointError(f"training diverged: {error}; nothing was saved") from None
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_after_interrupt(stopper, out, args.argv)) from None
+
+
+def _periodic(args: argparse.Namespace, out: Path) -> list[Callback]:
+    if args.checkpoint_every is None:
+        return []
+    return [Checkpoint(checkpoint_dir(out), every_epochs=args.checkpoint_every, keep_last=2)]
 
 
 def _fit(

@@ -161,7 +161,17 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     command.add_argument(
         "--overwrite", action="store_true", help="replace the nn101 model already at --out"
     )
-    command.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run")
+    command.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue a run from a checkpoint file, or from the latest in a directory",
+    )
+    command.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        metavar="N",
+        help="also save the run every N epochs into OUT-checkpoints/ (the last 2 are kept)",
+    )
     command.add_argument("--quiet", action="store_true", help="no progress bars")
     command.set_defaults(run=train.run_train)
 

@@ -24,6 +24,7 @@ from nn101.cli.paths import check_model_out
 from nn101.data.dataset import Dataset
 from nn101.data.transforms import ScaleImages
 from nn101.losses import SoftmaxCrossEntropy
+from nn101.training.checkpoint import latest_checkpoint
 
 __all__ = ["DEFAULT_OUT", "run_train"]
 
@@ -73,8 +74,8 @@ def _check_arguments(args: argparse.Namespace, family: ModelFamily) -> Path:
     _check_data_arguments(args, family)
     if getattr(args, "augment", False) and args.model != "cnn":
         raise UsageError("--augment (random shifts of the images) is for --model cnn")
-    if args.resume is not None and not Path(args.resume).is_file():
-        raise UsageError(f"--resume {args.resume}: no such checkpoint file")
+    if args.resume is not None:
+        args.resume = str(_checkpoint_file(args.resume))
     default = args.out is None
     out = check_model_out("--out", args.out or DEFAULT_OUT, overwrite=args.overwrite or default)
     checkpoint = interrupt.checkpoint_path(out)
@@ -83,7 +84,23 @@ def _check_arguments(args: argparse.Namespace, family: ModelFamily) -> Path:
             f"--out {out}: an interrupted run would be saved to {checkpoint}, which exists and "
             f"is not an nn101 file; move it or choose another --out"
         )
+    folder = interrupt.checkpoint_dir(out)
+    if args.checkpoint_every is not None and folder.exists() and not folder.is_dir():
+        raise UsageError(f"--checkpoint-every: {folder} exists and is not a directory")
     return out
+
+
+def _checkpoint_file(resume: str) -> Path:
+    """The checkpoint ``--resume`` names: a file, or the latest in a directory."""
+    path = Path(resume)
+    if path.is_dir():
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise UsageError(f"--resume {resume}: the directory holds no checkpoint")
+        return latest
+    if not path.is_file():
+        raise UsageError(f"--resume {resume}: no such checkpoint file or directory")
+    return path
 
 
 def _check_data_arguments(args: argparse.Namespace, family: ModelFamily) -> None:
