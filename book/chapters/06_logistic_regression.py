@@ -537,9 +537,9 @@ print("the Hessian is positive semi-definite at every point tried")
 # <details><summary>Solution</summary>
 #
 # For very small batches the noise in each gradient limits the useful rate; as the batch grows
-# the largest workable rate grows too, roughly in proportion to the batch size for small
-# batches, and then levels off at the full-batch limit $2/\omega_{\max}$ set by the curvature.
-# Past that point larger batches only cost more computation per step.
+# the largest workable rate tends to grow with it, and then levels off at the full-batch limit
+# $2/\omega_{\max}$ set by the curvature. Past that point larger batches only cost more
+# computation per step. (How fast it grows before levelling off depends on the data: try it.)
 #
 # </details>
 #

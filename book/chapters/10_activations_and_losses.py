@@ -397,9 +397,9 @@ assert np.isclose(slope.backward(np.ones((1, 1)))[0, 0], 0.01 * 0.25)
 #
 # <details><summary>Solution</summary>
 #
-# With a moderate learning rate and He initialization only a few percent of ReLU units die;
-# with a large learning rate a single large step can push a unit's bias far negative, and
-# whole layers can die. Leaky ReLU units never output exactly zero for every input, so none are
+# With a moderate learning rate and He initialization usually only a small fraction of the
+# ReLU units die; with a large learning rate a single large step can push a unit's bias far
+# negative, and many units (in the worst case whole layers) die. Leaky ReLU units never output exactly zero for every input, so none are
 # dead, and a unit pushed negative still receives a gradient of slope $\alpha$ to come back.
 #
 # </details>
