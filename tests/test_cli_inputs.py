@@ -143,8 +143,8 @@ def test_a_closed_pipe_stops_predict_quietly(digits_model, tmp_path):
     import subprocess
     import sys
 
-    many = np.random.default_rng(0).integers(0, 17, size=(100_000, 64), dtype=np.uint8)
-    np.save(tmp_path / "x.npy", many)  # 200 kB of printed classes: more than a pipe holds
+    many = np.random.default_rng(0).integers(0, 17, size=(50_000, 64), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", many)  # 100 kB of printed classes: more than a pipe holds
     predict = ["predict", str(digits_model), "--x", str(tmp_path / "x.npy")]
     command = [sys.executable, "-m", "nn101", *predict, "--limit", "100000"]
     python = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
