@@ -105,6 +105,10 @@ class Layer:
     def __call__(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
 
+    def label(self) -> str:
+        """The short name error messages use: ``ReLU()``, ``Dense(784, 10)``."""
+        return f"{type(self).__name__}()"
+
     # -- the one traversal -------------------------------------------------------------------
 
     def named_children(self) -> Iterator[tuple[str, Layer]]:

@@ -91,7 +91,7 @@ def compute_fans(shape: Shape) -> tuple[int, int]:
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
-def _fans(shape: Shape, fan_in: int | None, fan_out: int | None) -> tuple[int, int]:
+def resolve_fans(shape: Shape, fan_in: int | None, fan_out: int | None) -> tuple[int, int]:
     default_in, default_out = compute_fans(shape)
     fan_in = default_in if fan_in is None else fan_in
     fan_out = default_out if fan_out is None else fan_out
@@ -100,7 +100,7 @@ def _fans(shape: Shape, fan_in: int | None, fan_out: int | None) -> tuple[int, i
     return fan_in, fan_out
 
 
-def _cast(values: np.ndarray, dtype: Any) -> np.ndarray:
+def to_dtype(values: np.ndarray, dtype: Any) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=as_dtype(dtype))
 
 
@@ -150,7 +150,7 @@ def uniform(
     high: float = 0.05,
 ) -> np.ndarray:
     """W ~ U(low, high) (Keras RandomUniform defaults)."""
-    return _cast(rng.uniform(low, high, size=shape), dtype)
+    return to_dtype(rng.uniform(low, high, size=shape), dtype)
 
 
 def normal(
@@ -164,7 +164,7 @@ def normal(
     std: float = 0.05,
 ) -> np.ndarray:
     """W ~ N(mean, std²) (Keras RandomNormal defaults)."""
-    return _cast(rng.normal(mean, std, size=shape), dtype)
+    return to_dtype(rng.normal(mean, std, size=shape), dtype)
 
 
 def glorot_uniform(
@@ -175,9 +175,9 @@ def glorot_uniform(
     dtype: Any = np.float32,
 ) -> np.ndarray:
     """W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)). Glorot & Bengio 2010, eq. 16."""
-    fan_in, fan_out = _fans(shape, fan_in, fan_out)
+    fan_in, fan_out = resolve_fans(shape, fan_in, fan_out)
     bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+    return to_dtype(rng.uniform(-bound, bound, size=shape), dtype)
 
 
 def glorot_normal(
@@ -188,9 +188,9 @@ def glorot_normal(
     dtype: Any = np.float32,
 ) -> np.ndarray:
     """W ~ N(0, σ²), σ = sqrt(2 / (fan_in + fan_out)). Glorot & Bengio 2010."""
-    fan_in, fan_out = _fans(shape, fan_in, fan_out)
+    fan_in, fan_out = resolve_fans(shape, fan_in, fan_out)
     std = math.sqrt(2.0 / (fan_in + fan_out))
-    return _cast(rng.normal(0.0, std, size=shape), dtype)
+    return to_dtype(rng.normal(0.0, std, size=shape), dtype)
 
 
 def he_uniform(
@@ -201,9 +201,9 @@ def he_uniform(
     dtype: Any = np.float32,
 ) -> np.ndarray:
     """W ~ U(-a, a), a = sqrt(6 / fan_in). He et al. 2015."""
-    fan_in, _ = _fans(shape, fan_in, fan_out)
+    fan_in, _ = resolve_fans(shape, fan_in, fan_out)
     bound = math.sqrt(6.0 / fan_in)
-    return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+    return to_dtype(rng.uniform(-bound, bound, size=shape), dtype)
 
 
 def he_normal(
@@ -214,8 +214,8 @@ def he_normal(
     dtype: Any = np.float32,
 ) -> np.ndarray:
     """W ~ N(0, σ²), σ = sqrt(2 / fan_in). He et al. 2015, eq. 10."""
-    fan_in, _ = _fans(shape, fan_in, fan_out)
-    return _cast(rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape), dtype)
+    fan_in, _ = resolve_fans(shape, fan_in, fan_out)
+    return to_dtype(rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape), dtype)
 
 
 def lecun_normal(
@@ -226,8 +226,8 @@ def lecun_normal(
     dtype: Any = np.float32,
 ) -> np.ndarray:
     """W ~ N(0, σ²), σ = sqrt(1 / fan_in). LeCun et al. 1998 (and SELU networks)."""
-    fan_in, _ = _fans(shape, fan_in, fan_out)
-    return _cast(rng.normal(0.0, math.sqrt(1.0 / fan_in), size=shape), dtype)
+    fan_in, _ = resolve_fans(shape, fan_in, fan_out)
+    return to_dtype(rng.normal(0.0, math.sqrt(1.0 / fan_in), size=shape), dtype)
 
 
 for _name, _function in (

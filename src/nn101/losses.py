@@ -47,7 +47,7 @@ class Loss:
         """Metric names worth logging for targets like ``target`` (none by default)."""
         return ()
 
-    def _scale(self, count: int) -> float:
+    def scale(self, count: int) -> float:
         """The factor of the reduction: 1/count for the mean, 1 for the sum."""
         return 1.0 / max(count, 1) if self.reduction == "mean" else 1.0
 
@@ -67,13 +67,14 @@ class Loss:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 
-    def _saved(self, value: np.ndarray | None) -> np.ndarray:
+    def saved(self, value: np.ndarray | None) -> np.ndarray:
+        """An array forward saved for backward, or a clear error if forward has not run."""
         if value is None:
             raise RuntimeError(f"{type(self).__name__}: backward called before forward")
         return value
 
 
-def _float_prediction(owner: str, prediction: np.ndarray) -> np.ndarray:
+def float_prediction(owner: str, prediction: np.ndarray) -> np.ndarray:
     z = np.asarray(prediction)
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
@@ -82,7 +83,7 @@ def _float_prediction(owner: str, prediction: np.ndarray) -> np.ndarray:
     return z
 
 
-def _same_shape_target(owner: str, z: np.ndarray, target: np.ndarray) -> np.ndarray:
+def same_shape_target(owner: str, z: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The target as z's dtype and shape; a (N,) target is accepted for a (N, 1) prediction."""
     t = np.asarray(target, dtype=z.dtype)
     if t.shape != z.shape and z.ndim == 2 and z.shape[1] == 1 and t.shape == (z.shape[0],):
@@ -109,20 +110,20 @@ class MeanSquaredError(Loss):
 
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        self._residual: np.ndarray | None = None
+        self.residual: np.ndarray | None = None
 
     def metrics(self, target: np.ndarray) -> tuple[str, ...]:
-        return ("accuracy",) if _is_one_hot(target) else ()
+        return ("accuracy",) if is_one_hot(target) else ()
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        y_hat = _float_prediction("MeanSquaredError", prediction)
-        residual = y_hat - _same_shape_target("MeanSquaredError", y_hat, target)
-        self._residual = residual
-        return float(np.vdot(residual, residual)) * self._scale(residual.size)
+        y_hat = float_prediction("MeanSquaredError", prediction)
+        residual = y_hat - same_shape_target("MeanSquaredError", y_hat, target)
+        self.residual = residual
+        return float(np.vdot(residual, residual)) * self.scale(residual.size)
 
     def backward(self) -> np.ndarray:
-        residual = self._saved(self._residual)
-        return residual * (2.0 * self._scale(residual.size))
+        residual = self.saved(self.residual)
+        return residual * (2.0 * self.scale(residual.size))
 
 
 class BinaryCrossEntropy(Loss):
@@ -138,25 +139,25 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        self._z: np.ndarray | None = None
-        self._y: np.ndarray | None = None
+        self.z: np.ndarray | None = None
+        self.y: np.ndarray | None = None
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        z = _float_prediction("BinaryCrossEntropy", prediction)
-        y = _same_shape_target("BinaryCrossEntropy", z, target)
+        z = float_prediction("BinaryCrossEntropy", prediction)
+        y = same_shape_target("BinaryCrossEntropy", z, target)
         if y.size and (y.min() < 0 or y.max() > 1):
             bad = y.min() if y.min() < 0 else y.max()
             raise ValueError(f"BinaryCrossEntropy expected targets in [0, 1], got {bad}")
-        self._z, self._y = z, y
-        return float(np.sum(softplus(z) - y * z)) * self._scale(z.size)
+        self.z, self.y = z, y
+        return float(np.sum(softplus(z) - y * z)) * self.scale(z.size)
 
     def metrics(self, target: np.ndarray) -> tuple[str, ...]:
         return ("accuracy",)
 
     def backward(self) -> np.ndarray:
-        z, y = self._saved(self._z), self._saved(self._y)
+        z, y = self.saved(self.z), self.saved(self.y)
         grad = sigmoid(z) - y
-        grad *= self._scale(grad.size)
+        grad *= self.scale(grad.size)
         return grad
 
 
@@ -183,11 +184,11 @@ class SoftmaxCrossEntropy(Loss):
                 f"got {ignore_index!r}"
             )
         self.ignore_index = None if ignore_index is None else int(ignore_index)
-        self._p: np.ndarray | None = None
-        self._y: np.ndarray | None = None
-        self._keep: np.ndarray | None = None  # (M,) False where the label is ignore_index
-        self._count = 0
-        self._shape: tuple[int, ...] = ()
+        self.p: np.ndarray | None = None
+        self.y: np.ndarray | None = None
+        self.keep: np.ndarray | None = None  # (M,) False where the label is ignore_index
+        self.count = 0
+        self.shape: tuple[int, ...] = ()
 
     def metrics(self, target: np.ndarray) -> tuple[str, ...]:
         return ("accuracy",)
@@ -196,13 +197,13 @@ class SoftmaxCrossEntropy(Loss):
         return {"reduction": self.reduction, "ignore_index": self.ignore_index}
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        z = _float_prediction("SoftmaxCrossEntropy", prediction)
+        z = float_prediction("SoftmaxCrossEntropy", prediction)
         if z.ndim < 2:
             raise ValueError(
                 f"SoftmaxCrossEntropy expected logits (N, C) or (N, ..., C), got shape {z.shape}"
             )
-        y = self._check_target(z, np.asarray(target))
-        self._shape = z.shape
+        y = self.check_target(z, np.asarray(target))
+        self.shape = z.shape
         z = z.reshape(-1, z.shape[-1])  # (..., C) -> (M, C), a view
         shifted = z - z.max(axis=1, keepdims=True)  # (M, C), every entry <= 0
         p = np.exp(shifted)
@@ -222,24 +223,24 @@ class SoftmaxCrossEntropy(Loss):
                 total = np.dot(keep, log_sums - picked)
         else:
             total = np.sum(log_sums * y.sum(axis=1) - np.einsum("mc,mc->m", y, shifted))
-        self._p, self._y, self._keep = p, y, keep
-        self._count = len(y) if keep is None else int(np.count_nonzero(keep))
-        return float(total) * self._scale(self._count)
+        self.p, self.y, self.keep = p, y, keep
+        self.count = len(y) if keep is None else int(np.count_nonzero(keep))
+        return float(total) * self.scale(self.count)
 
     def backward(self) -> np.ndarray:
-        p, y = self._saved(self._p), self._saved(self._y)
+        p, y = self.saved(self.p), self.saved(self.y)
         if y.ndim == 1:
             grad = p.copy()
             grad[np.arange(len(y)), y] -= 1
-            if self._keep is not None:
-                grad *= self._keep[:, None]
+            if self.keep is not None:
+                grad *= self.keep[:, None]
         else:
             grad = p * y.sum(axis=1, keepdims=True)
             grad -= y
-        grad *= self._scale(self._count)
-        return grad.reshape(self._shape)
+        grad *= self.scale(self.count)
+        return grad.reshape(self.shape)
 
-    def _check_target(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def check_target(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Integer labels (M,) or distributions (M, C), for the (M, C) view of the logits."""
         lead, c = z.shape[:-1], z.shape[-1]
         if y.shape == lead:
@@ -265,7 +266,7 @@ class SoftmaxCrossEntropy(Loss):
         )
 
 
-def _is_one_hot(target: np.ndarray) -> bool:
+def is_one_hot(target: np.ndarray) -> bool:
     """Rows of 0s and a single 1 along the last axis (C > 1)."""
     t = np.asarray(target)
     if t.ndim < 2 or t.shape[-1] < 2 or t.size == 0:

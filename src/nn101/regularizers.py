@@ -22,7 +22,7 @@ from nn101.core import Parameter
 __all__ = ["clip_grad_norm", "clip_grad_value"]
 
 
-def _positive(owner: str, name: str, value: float) -> float:
+def check_positive(owner: str, name: str, value: float) -> float:
     if not 0 < value < math.inf:
         raise ValueError(f"{owner}: {name} must be in (0, inf), got {value!r}")
     return float(value)
@@ -40,7 +40,7 @@ def clip_grad_norm(parameters: Iterable[Parameter], max_norm: float) -> float:
     Source: Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural
     networks", ICML.
     """
-    max_norm = _positive("clip_grad_norm", "max_norm", max_norm)
+    max_norm = check_positive("clip_grad_norm", "max_norm", max_norm)
     grads = [p.grad for p in parameters]
     # vdot of a contiguous array with itself is one BLAS call, no squared temporary.
     total_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
@@ -57,6 +57,6 @@ def clip_grad_value(parameters: Iterable[Parameter], clip_value: float) -> None:
     Same as PyTorch's ``torch.nn.utils.clip_grad_value_``. Unlike norm clipping this changes
     the direction of the gradient.
     """
-    clip_value = _positive("clip_grad_value", "clip_value", clip_value)
+    clip_value = check_positive("clip_grad_value", "clip_value", clip_value)
     for p in parameters:
         np.clip(p.grad, -clip_value, clip_value, out=p.grad)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -11,5 +13,7 @@ def shape_error(layer: str, expected: str, x: np.ndarray) -> ValueError:
     return ValueError(f"{layer} expected input {expected}, got {got}")
 
 
-def backward_before_forward(layer: str) -> RuntimeError:
-    return RuntimeError(f"{layer}: backward called before forward")
+def backward_before_forward(layer: Any) -> RuntimeError:
+    """``Dense(4, 3): backward called before forward``; ``layer`` is a Layer or its label."""
+    label = layer if isinstance(layer, str) else layer.label()
+    return RuntimeError(f"{label}: backward called before forward")

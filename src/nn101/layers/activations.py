@@ -19,34 +19,27 @@ from nn101.registry import ACTIVATIONS, register_layer
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Identity"]
 
 
-class _Activation(Layer):
-    """Holds the one array its backward needs and complains if backward comes first."""
-
-    _saved: np.ndarray | None = None
-
-    def _get_saved(self) -> np.ndarray:
-        if self._saved is None:
-            raise backward_before_forward(f"{type(self).__name__}()")
-        return self._saved
-
-
 @register_layer
-class ReLU(_Activation):
+class ReLU(Layer):
     """y = max(x, 0).  dL/dx = g · [x > 0].  Shapes: any -> same.  Nair & Hinton 2010."""
+
+    mask: np.ndarray | None = None  # [x > 0], saved by forward for backward
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
-        self._saved = x > 0  # mask
+        self.mask = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        return grad_output * self._get_saved()
+        if self.mask is None:
+            raise backward_before_forward(self)
+        return grad_output * self.mask
 
 
 @register_layer
-class LeakyReLU(_Activation):
+class LeakyReLU(Layer):
     """y = x if x > 0 else a·x, a = negative_slope.  dL/dx = g · (1 if x > 0 else a).
 
     Shapes: any -> same.  Maas, Hannun & Ng 2013.
@@ -56,54 +49,64 @@ class LeakyReLU(_Activation):
         if not np.isfinite(negative_slope):
             raise ValueError(f"LeakyReLU: negative_slope must be finite, got {negative_slope}")
         self.negative_slope = float(negative_slope)
+        self.mask: np.ndarray | None = None  # [x > 0], saved by forward for backward
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
-        self._saved = x > 0  # mask
-        return np.where(self._saved, x, x * self.negative_slope)
+        self.mask = x > 0
+        return np.where(self.mask, x, x * self.negative_slope)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        mask = self._get_saved()
-        return np.where(mask, grad_output, grad_output * self.negative_slope)
+        if self.mask is None:
+            raise backward_before_forward(self)
+        return np.where(self.mask, grad_output, grad_output * self.negative_slope)
 
     def config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}
 
 
 @register_layer
-class Sigmoid(_Activation):
+class Sigmoid(Layer):
     """y = σ(x) = 1 / (1 + e^(-x)) (stable form).  dL/dx = g · y (1 - y).  Shapes: any -> same."""
 
+    y: np.ndarray | None = None  # the output, saved by forward for backward
+
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        self._saved = sigmoid(x)  # y
-        return self._saved
+        self.y = sigmoid(x)
+        return self.y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        y = self._get_saved()
+        y = self.y
+        if y is None:
+            raise backward_before_forward(self)
         return grad_output * y * (1 - y)
 
 
 @register_layer
-class Tanh(_Activation):
+class Tanh(Layer):
     """y = tanh(x).  dL/dx = g · (1 - y²).  Shapes: any -> same."""
 
+    y: np.ndarray | None = None  # the output, saved by forward for backward
+
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        self._saved = np.tanh(x)  # y
-        return self._saved
+        self.y = np.tanh(x)
+        return self.y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        y = self._get_saved()
+        y = self.y
+        if y is None:
+            raise backward_before_forward(self)
         return grad_output * (1 - y * y)
 
 
 @register_layer
-class Softmax(_Activation):
+class Softmax(Layer):
     """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis`` (stable form), for probabilities at inference.
 
     dL/dx = y ⊙ (g - Σ_j g_j y_j).  Shapes: any -> same.
@@ -112,24 +115,29 @@ class Softmax(_Activation):
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = int(axis)
+        self.y: np.ndarray | None = None  # the output, saved by forward for backward
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         if not -x.ndim <= self.axis < x.ndim:
             needed = self.axis + 1 if self.axis >= 0 else -self.axis
-            raise shape_error(f"Softmax(axis={self.axis})", f"with at least {needed} axes", x)
-        self._saved = softmax(x, axis=self.axis)  # y
-        return self._saved
+            raise shape_error(self.label(), f"with at least {needed} axes", x)
+        self.y = softmax(x, axis=self.axis)
+        return self.y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        y = self._get_saved()
-        g = grad_output
+        y, g = self.y, grad_output
+        if y is None:
+            raise backward_before_forward(self)
         return y * (g - np.sum(g * y, axis=self.axis, keepdims=True))
 
     def config(self) -> dict[str, Any]:
         return {"axis": self.axis}
+
+    def label(self) -> str:
+        return f"Softmax(axis={self.axis})"
 
 
 @register_layer

@@ -66,16 +66,16 @@ class Dense(Layer):
         b = get_initializer(bias_init)(rng, (self.out_features,), *fans, self.dtype)
         self.weight = Parameter(W, name="weight")
         self.bias = Parameter(b, name="bias")
-        self._x: np.ndarray | None = None
+        self.x: np.ndarray | None = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"Dense({self.in_features}, {self.out_features})"
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         if np.ndim(x) < 2 or np.shape(x)[-1] != self.in_features:
-            raise shape_error(self._name(), f"(N, ..., {self.in_features})", x)
+            raise shape_error(self.label(), f"(N, ..., {self.in_features})", x)
         x = np.asarray(x, dtype=self.dtype)  # no copy when already the layer's dtype
-        self._x = x  # a reference, not a copy: see the class docstring
+        self.x = x  # a reference, not a copy: see the class docstring
         y = x @ self.weight.value  # (..., in) @ (in, out) -> (..., out)
         y += self.bias.value
         return y
@@ -86,10 +86,10 @@ class Dense(Layer):
         A model's first layer is called with ``input_grad=False``: its input is the data, and
         g Wᵀ is one of the layer's three matrix products (PyTorch skips it the same way).
         """
-        if self._x is None:
-            raise backward_before_forward(self._name())
+        if self.x is None:
+            raise backward_before_forward(self)
         g, W = grad_output, self.weight.value
-        x = self._x
+        x = self.x
         if x.ndim > 2:  # (N, T, ..., in): every position is one more row of the batch
             x = x.reshape(-1, self.in_features)  # (M, in)
             g = g.reshape(-1, self.out_features)  # (M, out)

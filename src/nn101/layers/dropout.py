@@ -30,30 +30,30 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.rng = rng
-        self._unseeded: np.random.Generator | None = None  # used when rng is None outside fit
-        self._mask: np.ndarray | None = None  # m / (1 - p), in x's dtype; None = identity
+        self.fallback_rng: np.random.Generator | None = None  # used when rng is None outside fit
+        self.mask: np.ndarray | None = None  # m / (1 - p), in x's dtype; None = identity
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         if not training or self.rate == 0.0:
-            self._mask = None
+            self.mask = None
             return x
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         rng = self.rng
         if rng is None:
-            if self._unseeded is None:
-                self._unseeded = np.random.default_rng()
-            rng = self._unseeded
+            if self.fallback_rng is None:
+                self.fallback_rng = np.random.default_rng()
+            rng = self.fallback_rng
         keep = rng.random(x.shape, dtype=dtype) >= self.rate  # m, boolean
-        self._mask = keep * dtype.type(1.0 / (1.0 - self.rate))  # m / (1 - p)
-        return x * self._mask
+        self.mask = keep * dtype.type(1.0 / (1.0 - self.rate))  # m / (1 - p)
+        return x * self.mask
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        if self._mask is None:
+        if self.mask is None:
             return grad_output
-        return grad_output * self._mask
+        return grad_output * self.mask
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}

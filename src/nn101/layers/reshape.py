@@ -22,18 +22,18 @@ class Flatten(Layer):
     """
 
     def __init__(self) -> None:
-        self._input_shape: tuple[int, ...] | None = None
+        self.input_shape: tuple[int, ...] | None = None
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim < 1:
             raise shape_error("Flatten()", "(N, ...)", x)
-        self._input_shape = x.shape
+        self.input_shape = x.shape
         return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D1, D2, ...) -> (N, D1*D2*...)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:  # no parameters: nothing else to compute
             return None
-        if self._input_shape is None:
+        if self.input_shape is None:
             raise backward_before_forward("Flatten()")
-        return grad_output.reshape(self._input_shape)
+        return grad_output.reshape(self.input_shape)

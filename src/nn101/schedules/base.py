@@ -48,7 +48,8 @@ class Schedule:
         ts = range(steps) if isinstance(steps, (int, np.integer)) else steps
         return np.array([self(int(t)) for t in ts], dtype=np.float64)
 
-    def _check_t(self, t: int) -> None:
+    def check_step(self, t: int) -> None:
+        """Refuse a negative step: schedules are defined from t = 0."""
         if t < 0:
             raise ValueError(f"{type(self).__name__}: step t must be >= 0, got {t}")
 

@@ -52,7 +52,7 @@ class CyclicLR(Schedule):
         self.mode, self.gamma = mode, float(gamma)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         cycle_length = self.step_size_up + self.step_size_down
         cycle = t // cycle_length + 1  # 1, 2, ...
         x = t / cycle_length - (cycle - 1)  # position in the cycle, in [0, 1)
@@ -146,7 +146,7 @@ class OneCycle(Schedule):
         return (end - start) * pct + start
 
     def _at(self, t: int, which: str) -> float:
-        self._check_t(t)
+        self.check_step(t)
         t = min(t, self.total_steps - 1)
         start = 0.0
         for i, (end, rates, momenta) in enumerate(self._phases):

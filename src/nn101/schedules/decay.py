@@ -28,7 +28,7 @@ class Constant(Schedule):
         self.learning_rate = float(learning_rate)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         return self.learning_rate
 
 
@@ -45,7 +45,7 @@ class StepDecay(Schedule):
         self.initial, self.every, self.factor = float(initial), int(every), float(factor)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         return self.initial * self.factor ** (t // self.every)
 
 
@@ -67,7 +67,7 @@ class MultiStep(Schedule):
         self.initial, self.milestones, self.factor = float(initial), steps, float(factor)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         return self.initial * self.factor ** bisect_right(self.milestones, t)
 
 
@@ -80,7 +80,7 @@ class ExponentialDecay(Schedule):
         self.initial, self.factor = float(initial), float(factor)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         return self.initial * self.factor**t
 
 
@@ -100,7 +100,7 @@ class InverseTimeDecay(Schedule):
         self.decay_steps, self.staircase = int(decay_steps), bool(staircase)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         p = t // self.decay_steps if self.staircase else t / self.decay_steps
         return self.initial / (1.0 + self.decay_rate * p)
 
@@ -152,7 +152,7 @@ class CosineDecay(Schedule):
         self.warmup_start_factor, self.final = float(warmup_start_factor), float(final)
 
     def __call__(self, t: int) -> float:
-        self._check_t(t)
+        self.check_step(t)
         W, f = self.warmup_steps, self.warmup_start_factor
         if t < W:
             return self.initial * (f + (1.0 - f) * t / W)

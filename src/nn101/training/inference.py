@@ -8,7 +8,7 @@ import numpy as np
 
 from nn101 import metrics
 from nn101.core import Layer
-from nn101.losses import Loss, _is_one_hot
+from nn101.losses import Loss, is_one_hot
 from nn101.training import checks
 
 __all__ = ["evaluate", "predict"]
@@ -29,7 +29,7 @@ def evaluate(
     if loss is not None:
         names = checks.check_against(model, loss, data, "evaluate")
     else:
-        names = ("accuracy",) if data.y.dtype.kind in "iu" or _is_one_hot(data.y[:256]) else ()
+        names = ("accuracy",) if data.y.dtype.kind in "iu" or is_one_hot(data.y[:256]) else ()
     ignore_index = loss.ignore_index if loss is not None else None
     total_loss, seen, correct, counted = 0.0, 0, 0, 0
     for xb, yb in data.batches(batch_size):
