@@ -45,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--backend", choices=["nn101", "torch"], default="nn101")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--save", default=None, help="directory to save the nn101 model in")
+    parser.add_argument("--save", default=None, help="model file to save (with the vocabulary)")
     parser.add_argument("--hidden", type=int, default=defaults.hidden_size)
     parser.add_argument("--layers", type=int, default=defaults.num_layers)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
