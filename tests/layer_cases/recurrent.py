@@ -48,7 +48,7 @@ def _recurrent_twin(torch: Any, layer: Any, training: bool) -> Any:
     ours, params = _to_ours(layer), dict(module.named_parameters())
     pairs = []
     for k in range(layer.num_layers):
-        W_ih, W_hh, *biases = layer._params(k)
+        W_ih, W_hh, *biases = layer.layer_parameters(k)
         pairs += [(W_ih, params[f"weight_ih_l{k}"], ours), (W_hh, params[f"weight_hh_l{k}"], ours)]
         torch_biases = ("bias_ih", "bias_hh") if len(biases) == 2 else ("bias_ih",)
         pairs += [(b, params[f"{t}_l{k}"], ours) for b, t in zip(biases, torch_biases)]

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-def _project(x: np.ndarray, W_ih: np.ndarray, b: np.ndarray) -> np.ndarray:
+def input_projection(x: np.ndarray, W_ih: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x W_ih + b for every step at once: (T, N, D) -> (T, N, G), one matrix product."""
     T, N, D = x.shape
     z = x.reshape(T * N, D) @ W_ih  # (T*N, D) @ (D, G) -> (T*N, G)
@@ -40,7 +40,7 @@ def _project(x: np.ndarray, W_ih: np.ndarray, b: np.ndarray) -> np.ndarray:
     return z.reshape(T, N, -1)
 
 
-def _input_grads(
+def input_gradients(
     x: np.ndarray, dZ: np.ndarray, W_ih: np.ndarray, need_dx: bool
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """dx = dZ W_ihᵀ, dW_ih = xᵀ dZ, db = Σ dZ: one product each, over all steps."""
@@ -52,13 +52,15 @@ def _input_grads(
     return dx, dW_ih, db
 
 
-def _recurrent_weight_grad(hs: np.ndarray, dZ: np.ndarray) -> np.ndarray:
+def recurrent_weight_gradient(hs: np.ndarray, dZ: np.ndarray) -> np.ndarray:
     """dW_hh = Σ_t h_(t-1)ᵀ dZ_t as one product: (H, T*N) @ (T*N, G) -> (H, G)."""
     T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
     return hs[:-1].reshape(T * N, H).T @ dZ.reshape(T * N, -1)
 
 
-def _sequence_grad(dhs: np.ndarray | None, dh_last: np.ndarray | None, t: int, T: int) -> float:
+def gradient_from_outside(
+    dhs: np.ndarray | None, dh_last: np.ndarray | None, t: int, T: int
+) -> float:
     """The gradient arriving at h_t from outside the recurrence (0 when there is none)."""
     g = 0.0 if dhs is None else dhs[t]
     if t == T - 1 and dh_last is not None:
@@ -85,7 +87,7 @@ def rnn_forward(
     T, N, _ = x.shape
     hs = np.empty((T + 1, N, W_hh.shape[0]), dtype=W_hh.dtype)
     hs[0] = h0
-    z = _project(x, W_ih, b)  # (T, N, H)
+    z = input_projection(x, W_ih, b)  # (T, N, H)
     rec = np.empty_like(hs[0])
     for t in range(T):
         np.matmul(hs[t], W_hh, out=rec)  # (N, H) @ (H, H)
@@ -119,17 +121,17 @@ def rnn_backward(
     dZ = np.empty_like(h)
     carry = np.zeros_like(hs[0])  # dL/dh_t through the recurrence
     for t in range(T - 1, -1, -1):
-        carry += _sequence_grad(dhs, dh_last, t, T)
+        carry += gradient_from_outside(dhs, dh_last, t, T)
         np.multiply(carry, derivative[t], out=dZ[t])
         np.matmul(dZ[t], W_hh.T, out=carry)  # (N, H) @ (H, H)
-    dx, dW_ih, db = _input_grads(x, dZ, W_ih, need_dx)
-    return dx, dW_ih, _recurrent_weight_grad(hs, dZ), db, carry
+    dx, dW_ih, db = input_gradients(x, dZ, W_ih, need_dx)
+    return dx, dW_ih, recurrent_weight_gradient(hs, dZ), db, carry
 
 
 # -- LSTM -----------------------------------------------------------------------------------------
 
 
-def _sigmoid_scale(H: int, n_sigmoid: int, n_total: int, dtype: np.dtype) -> np.ndarray:
+def sigmoid_scale(H: int, n_sigmoid: int, n_total: int, dtype: np.dtype) -> np.ndarray:
     """½ for the columns of sigmoid gates (σ(z) = ½ + ½ tanh(z/2)), 1 for tanh gates."""
     scale = np.ones(n_total * H, dtype=dtype)
     scale[: n_sigmoid * H] = 0.5
@@ -154,8 +156,8 @@ def lstm_forward(
     """
     T, N, _ = x.shape
     H = W_hh.shape[0]
-    scale = _sigmoid_scale(H, 3, 4, W_hh.dtype)
-    a = _project(x, W_ih * scale, b * scale)  # (T, N, 4H): becomes the gate activations
+    scale = sigmoid_scale(H, 3, 4, W_hh.dtype)
+    a = input_projection(x, W_ih * scale, b * scale)  # (T, N, 4H): becomes the gate activations
     W_scaled = W_hh * scale
     hs = np.empty((T + 1, N, H), dtype=W_hh.dtype)
     cs = np.empty_like(hs)
@@ -208,7 +210,7 @@ def lstm_backward(
     dc = np.zeros_like(dh) if dc_last is None else np.array(dc_last, dtype=a.dtype)
     tmp, slope = np.empty_like(dh), np.empty((N, 4 * H), dtype=a.dtype)
     for t in range(T - 1, -1, -1):
-        dh += _sequence_grad(dhs, dh_last, t, T)
+        dh += gradient_from_outside(dhs, dh_last, t, T)
         gates, dz, tc = a[t], dZ[t], tanh_cs[t]
         i, o, g = gates[:, :H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
         if t < T - 1:
@@ -228,8 +230,8 @@ def lstm_backward(
         dz *= slope
         np.matmul(dz, W_hh.T, out=dh)  # (N, 4H) @ (4H, H): dh_(t-1)
     dc *= a[0, :, H : 2 * H]
-    dx, dW_ih, db = _input_grads(x, dZ, W_ih, need_dx)
-    return dx, dW_ih, _recurrent_weight_grad(hs, dZ), db, dh, dc
+    dx, dW_ih, db = input_gradients(x, dZ, W_ih, need_dx)
+    return dx, dW_ih, recurrent_weight_gradient(hs, dZ), db, dh, dc
 
 
 # -- GRU ------------------------------------------------------------------------------------------
@@ -253,10 +255,10 @@ def gru_forward(
     """
     T, N, _ = x.shape
     H = W_hh.shape[0]
-    scale = _sigmoid_scale(H, 2, 3, W_hh.dtype)
+    scale = sigmoid_scale(H, 2, 3, W_hh.dtype)
     bias = b_ih * scale
     bias[: 2 * H] += b_hh[: 2 * H] * 0.5  # b_hr, b_hz add up; b_hn stays inside r ⊙ (·)
-    a = _project(x, W_ih * scale, bias)  # (T, N, 3H): becomes r, z, n
+    a = input_projection(x, W_ih * scale, bias)  # (T, N, 3H): becomes r, z, n
     W_scaled, b_hn = W_hh * scale, b_hh[2 * H :]
     hs = np.empty((T + 1, N, H), dtype=W_hh.dtype)
     hn = np.empty((T, N, H), dtype=W_hh.dtype)  # h W_hn + b_hn, saved for dr
@@ -308,7 +310,7 @@ def gru_backward(
     tmp, rec = np.empty_like(dh), np.empty_like(dh)
     slope = np.empty((N, 2 * H), dtype=a.dtype)
     for t in range(T - 1, -1, -1):
-        dh += _sequence_grad(dhs, dh_last, t, T)
+        dh += gradient_from_outside(dhs, dh_last, t, T)
         gates, d, dn = a[t], dRec[t], dn_all[t]
         r, z, n = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
         np.multiply(gates[:, : 2 * H], gates[:, : 2 * H], out=slope)
@@ -329,6 +331,6 @@ def gru_backward(
         dh += rec  # dh_(t-1)
     dZ = dRec.copy()  # input side: r, z as above, n gets dz_n instead of d(hn)
     dZ[..., 2 * H :] = dn_all
-    dx, dW_ih, db_ih = _input_grads(x, dZ, W_ih, need_dx)
+    dx, dW_ih, db_ih = input_gradients(x, dZ, W_ih, need_dx)
     db_hh = dRec.reshape(T * N, 3 * H).sum(axis=0)
-    return dx, dW_ih, _recurrent_weight_grad(hs, dRec), db_ih, db_hh, dh
+    return dx, dW_ih, recurrent_weight_gradient(hs, dRec), db_ih, db_hh, dh

@@ -42,29 +42,29 @@ class Embedding(Layer):
         rng = np.random.default_rng() if rng is None else rng
         W = rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)
         self.weight = Parameter(W, name="weight")
-        self._ids: np.ndarray | None = None
+        self.ids: np.ndarray | None = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         ids = np.asarray(x)
         if ids.dtype.kind not in "iu":
-            raise TypeError(f"{self._name()} expected integer ids, got dtype {ids.dtype}")
+            raise TypeError(f"{self.label()} expected integer ids, got dtype {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
             raise ValueError(
-                f"{self._name()} expected ids in [0, {self.num_embeddings}), got values from "
+                f"{self.label()} expected ids in [0, {self.num_embeddings}), got values from "
                 f"{ids.min()} to {ids.max()}"
             )
-        self._ids = ids
+        self.ids = ids
         return self.weight.value[ids]  # (...) -> (..., D)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> None:
         """Add dL/dW (a scatter-add of g's rows by id) and return None: ids have no gradient."""
-        if self._ids is None:
-            raise backward_before_forward(self._name())
+        if self.ids is None:
+            raise backward_before_forward(self.label())
         g = np.asarray(grad_output).reshape(-1, self.embedding_dim)  # (N*T, D)
-        ids = self._ids.reshape(-1)
+        ids = self.ids.reshape(-1)
         if ids.size == 0:
             return None
         # Sort the positions by id, then sum each run of equal ids with one reduceat: at

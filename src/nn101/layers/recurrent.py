@@ -62,13 +62,13 @@ class RNN(Recurrent):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "nonlinearity": self.nonlinearity}
 
-    def _cell_forward(self, k, x, state):
-        W_ih, W_hh, b = self._params(k)
+    def cell_forward(self, k, x, state):
+        W_ih, W_hh, b = self.layer_parameters(k)
         hs, cache = F.rnn_forward(x, W_ih.value, W_hh.value, b.value, state[0], self.nonlinearity)
         return hs[1:], (hs[-1],), cache
 
-    def _cell_backward(self, k, dhs, dfinal, cache, need_dx):
-        W_ih, W_hh, b = self._params(k)
+    def cell_backward(self, k, dhs, dfinal, cache, need_dx):
+        W_ih, W_hh, b = self.layer_parameters(k)
         dx, dW_ih, dW_hh, db, dh0 = F.rnn_backward(
             dhs, dfinal[0], cache, W_ih.value, W_hh.value, need_dx
         )
@@ -100,13 +100,13 @@ class LSTM(Recurrent):
     torch_gate_order: ClassVar[tuple[int, ...]] = (0, 1, 3, 2)
     state_names: ClassVar[tuple[str, ...]] = ("state_h", "state_c")
 
-    def _cell_forward(self, k, x, state):
-        W_ih, W_hh, b = self._params(k)
+    def cell_forward(self, k, x, state):
+        W_ih, W_hh, b = self.layer_parameters(k)
         hs, cs, cache = F.lstm_forward(x, W_ih.value, W_hh.value, b.value, *state)
         return hs[1:], (hs[-1], cs[-1]), cache
 
-    def _cell_backward(self, k, dhs, dfinal, cache, need_dx):
-        W_ih, W_hh, b = self._params(k)
+    def cell_backward(self, k, dhs, dfinal, cache, need_dx):
+        W_ih, W_hh, b = self.layer_parameters(k)
         dx, dW_ih, dW_hh, db, dh0, dc0 = F.lstm_backward(
             dhs, dfinal[0], dfinal[1], cache, W_ih.value, W_hh.value, need_dx
         )
@@ -135,13 +135,13 @@ class GRU(Recurrent):
     torch_gate_order: ClassVar[tuple[int, ...]] = (0, 1, 2)
     two_biases: ClassVar[bool] = True
 
-    def _cell_forward(self, k, x, state):
-        W_ih, W_hh, b_ih, b_hh = self._params(k)
+    def cell_forward(self, k, x, state):
+        W_ih, W_hh, b_ih, b_hh = self.layer_parameters(k)
         hs, cache = F.gru_forward(x, W_ih.value, W_hh.value, b_ih.value, b_hh.value, state[0])
         return hs[1:], (hs[-1],), cache
 
-    def _cell_backward(self, k, dhs, dfinal, cache, need_dx):
-        W_ih, W_hh, b_ih, b_hh = self._params(k)
+    def cell_backward(self, k, dhs, dfinal, cache, need_dx):
+        W_ih, W_hh, b_ih, b_hh = self.layer_parameters(k)
         dx, dW_ih, dW_hh, db_ih, db_hh, dh0 = F.gru_backward(
             dhs, dfinal[0], cache, W_ih.value, W_hh.value, need_dx
         )

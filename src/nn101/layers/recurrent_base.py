@@ -74,11 +74,11 @@ class Recurrent(Layer):
         self.initial_state_grad: np.ndarray | State | None = None
         for attr in self.state_names:
             setattr(self, attr, None)
-        self._init_parameters(np.random.default_rng() if rng is None else rng)
-        self._caches: list[Any] | None = None
-        self._masks: list[np.ndarray | None] = []
+        self.init_parameters(np.random.default_rng() if rng is None else rng)
+        self.caches: list[Any] | None = None
+        self.masks: list[np.ndarray | None] = []
 
-    def _init_parameters(self, rng: np.random.Generator) -> None:
+    def init_parameters(self, rng: np.random.Generator) -> None:
         H, G = self.hidden_size, self.num_gates * self.hidden_size
         bound = 1.0 / math.sqrt(H)
 
@@ -89,52 +89,52 @@ class Recurrent(Layer):
             D = self.input_size if k == 0 else H
             setattr(self, f"weight_ih_l{k}", Parameter(uniform(D, G), f"weight_ih_l{k}"))
             setattr(self, f"weight_hh_l{k}", Parameter(uniform(H, G), f"weight_hh_l{k}"))
-            for bias in self._bias_names(k):
+            for bias in self.bias_names(k):
                 setattr(self, bias, Parameter(uniform(G), bias))
 
-    def _bias_names(self, k: int) -> tuple[str, ...]:
+    def bias_names(self, k: int) -> tuple[str, ...]:
         return (f"bias_ih_l{k}", f"bias_hh_l{k}") if self.two_biases else (f"bias_l{k}",)
 
-    def _params(self, k: int) -> tuple[Parameter, ...]:
+    def layer_parameters(self, k: int) -> tuple[Parameter, ...]:
         """(W_ih, W_hh, bias...) of stacked layer k."""
-        names = (f"weight_ih_l{k}", f"weight_hh_l{k}", *self._bias_names(k))
+        names = (f"weight_ih_l{k}", f"weight_hh_l{k}", *self.bias_names(k))
         return tuple(getattr(self, name) for name in names)
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
     # -- state -------------------------------------------------------------------------------
 
-    def _pack(self, per_layer: list[State]) -> np.ndarray | State:
+    def pack_state(self, per_layer: list[State]) -> np.ndarray | State:
         """Per-layer states -> the public form: (L, N, H), or a pair of them for the LSTM."""
         stacked = tuple(np.stack(parts) for parts in zip(*per_layer, strict=True))
         return stacked if len(stacked) > 1 else stacked[0]
 
-    def _unpack(self, value: Any, N: int, what: str) -> list[State]:
+    def unpack_state(self, value: Any, N: int, what: str) -> list[State]:
         """The public form (checked against (num_layers, N, H)) -> per-layer states."""
         parts = tuple(value) if isinstance(value, tuple | list) else (value,)
         expected = (self.num_layers, N, self.hidden_size)
         if len(parts) != len(self.state_names) or any(np.shape(p) != expected for p in parts):
             got = [np.shape(p) for p in parts]
             raise ValueError(
-                f"{self._name()}: {what} must be {len(self.state_names)} array(s) of shape "
+                f"{self.label()}: {what} must be {len(self.state_names)} array(s) of shape "
                 f"{expected} (num_layers, N, hidden_size), got shapes {got}"
             )
         arrays = [np.asarray(p, dtype=self.dtype) for p in parts]
         return [tuple(a[k] for a in arrays) for k in range(self.num_layers)]
 
-    def _start_state(self, N: int) -> list[State]:
+    def start_state(self, N: int) -> list[State]:
         carried = tuple(getattr(self, attr) for attr in self.state_names)
         if self.stateful and carried[0] is not None:
             if carried[0].shape[1] != N:
                 raise ValueError(
-                    f"{self._name()} is stateful and carries state for batch size "
+                    f"{self.label()} is stateful and carries state for batch size "
                     f"{carried[0].shape[1]}, got a batch of {N}; call reset_state() first "
                     "or use batches of one size"
                 )
-            return self._unpack(carried, N, "the carried state")
+            return self.unpack_state(carried, N, "the carried state")
         if self.initial_state is not None:
-            return self._unpack(self.initial_state, N, "initial_state")
+            return self.unpack_state(self.initial_state, N, "initial_state")
         zeros = np.zeros((N, self.hidden_size), dtype=self.dtype)
         return [tuple(zeros for _ in self.state_names) for _ in range(self.num_layers)]
 
@@ -148,18 +148,18 @@ class Recurrent(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         if np.ndim(x) != 3 or np.shape(x)[2] != self.input_size or np.shape(x)[1] < 1:
-            raise shape_error(self._name(), f"(N, T, {self.input_size}) with T >= 1", x)
+            raise shape_error(self.label(), f"(N, T, {self.input_size}) with T >= 1", x)
         x = np.asarray(x, dtype=self.dtype)
-        states = self._start_state(x.shape[0])
+        states = self.start_state(x.shape[0])
         seq = np.ascontiguousarray(x.transpose(1, 0, 2))  # (N, T, D) -> (T, N, D)
-        self._caches, self._masks, finals = [], [], []
+        self.caches, self.masks, finals = [], [], []
         for k in range(self.num_layers):
             if k > 0:
-                seq = self._dropout(seq, training)
-            seq, final, cache = self._cell_forward(k, seq, states[k])
-            self._caches.append(cache)
+                seq = self.dropout_between(seq, training)
+            seq, final, cache = self.cell_forward(k, seq, states[k])
+            self.caches.append(cache)
             finals.append(final)
-        self.final_state = self._pack(finals)
+        self.final_state = self.pack_state(finals)
         if self.stateful:
             for attr, value in zip(self.state_names, map(np.stack, zip(*finals)), strict=True):
                 setattr(self, attr, value)
@@ -167,20 +167,20 @@ class Recurrent(Layer):
             return seq[-1].copy()  # (N, H)
         return np.ascontiguousarray(seq.transpose(1, 0, 2))  # (T, N, H) -> (N, T, H)
 
-    def _dropout(self, seq: np.ndarray, training: bool) -> np.ndarray:
+    def dropout_between(self, seq: np.ndarray, training: bool) -> np.ndarray:
         if not training or self.dropout == 0.0:
-            self._masks.append(None)
+            self.masks.append(None)
             return seq
         if self.rng is None:
             self.rng = np.random.default_rng()
         keep = self.rng.random(seq.shape, dtype=self.dtype) >= self.dropout
         mask = keep * self.dtype.type(1.0 / (1.0 - self.dropout))
-        self._masks.append(mask)
+        self.masks.append(mask)
         return seq * mask
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._caches is None:
-            raise backward_before_forward(self._name())
+        if self.caches is None:
+            raise backward_before_forward(self.label())
         g = np.asarray(grad_output, dtype=self.dtype)
         if self.return_sequences:
             dhs: np.ndarray | None = np.ascontiguousarray(g.transpose(1, 0, 2))  # (T, N, H)
@@ -191,21 +191,21 @@ class Recurrent(Layer):
         for k in range(self.num_layers - 1, -1, -1):
             dfinal = (dlast,) + (None,) * (len(self.state_names) - 1)
             need_dx = k > 0 or input_grad
-            dhs, dstate = self._cell_backward(k, dhs, dfinal, self._caches[k], need_dx)
+            dhs, dstate = self.cell_backward(k, dhs, dfinal, self.caches[k], need_dx)
             dstates.insert(0, dstate)
-            mask = self._masks[k - 1] if k > 0 else None
+            mask = self.masks[k - 1] if k > 0 else None
             if mask is not None and dhs is not None:
                 dhs = dhs * mask
             dlast = None
-        self.initial_state_grad = self._pack(dstates)
+        self.initial_state_grad = self.pack_state(dstates)
         if dhs is None:
             return None
         return np.ascontiguousarray(dhs.transpose(1, 0, 2))  # (T, N, D) -> (N, T, D)
 
-    def _cell_forward(self, k: int, x: np.ndarray, state: State) -> tuple[Any, State, Any]:
+    def cell_forward(self, k: int, x: np.ndarray, state: State) -> tuple[Any, State, Any]:
         raise NotImplementedError
 
-    def _cell_backward(
+    def cell_backward(
         self, k: int, dhs: Any, dfinal: tuple, cache: Any, need_dx: bool
     ) -> tuple[Any, State]:
         raise NotImplementedError
@@ -223,7 +223,7 @@ class Recurrent(Layer):
             "dtype": self.dtype.name,
         }
 
-    def _blocks(self, a: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    def gate_blocks(self, a: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
         """The gate blocks of the last axis of ``a`` (blocks of H) rearranged into ``order``."""
         H = self.hidden_size
         return np.concatenate([a[..., j * H : (j + 1) * H] for j in order], axis=-1)
@@ -238,11 +238,11 @@ class Recurrent(Layer):
         order = self.torch_gate_order
         result: dict[str, np.ndarray] = {}
         for k in range(self.num_layers):
-            W_ih, W_hh, *biases = self._params(k)
-            result[f"weight_ih_l{k}"] = self._blocks(W_ih.value, order).T.copy()
-            result[f"weight_hh_l{k}"] = self._blocks(W_hh.value, order).T.copy()
-            b_ih = self._blocks(biases[0].value, order)
-            b_hh = self._blocks(biases[1].value, order) if self.two_biases else 0 * b_ih
+            W_ih, W_hh, *biases = self.layer_parameters(k)
+            result[f"weight_ih_l{k}"] = self.gate_blocks(W_ih.value, order).T.copy()
+            result[f"weight_hh_l{k}"] = self.gate_blocks(W_hh.value, order).T.copy()
+            b_ih = self.gate_blocks(biases[0].value, order)
+            b_hh = self.gate_blocks(biases[1].value, order) if self.two_biases else 0 * b_ih
             result[f"bias_ih_l{k}"], result[f"bias_hh_l{k}"] = b_ih, b_hh
         return result
 
@@ -255,8 +255,8 @@ class Recurrent(Layer):
             for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 value = state_dict[f"{key}_l{k}"]
                 value = value.detach().cpu().numpy() if hasattr(value, "detach") else value
-                arrays[key] = self._blocks(np.asarray(value, dtype=np.float64).T, inverse)
-            W_ih, W_hh, *biases = self._params(k)
+                arrays[key] = self.gate_blocks(np.asarray(value, dtype=np.float64).T, inverse)
+            W_ih, W_hh, *biases = self.layer_parameters(k)
             values = [arrays["weight_ih"], arrays["weight_hh"]]
             if self.two_biases:
                 values += [arrays["bias_ih"], arrays["bias_hh"]]
@@ -265,7 +265,7 @@ class Recurrent(Layer):
             for p, value in zip((W_ih, W_hh, *biases), values, strict=True):
                 if p.value.shape != value.shape:
                     raise ValueError(
-                        f"{self._name()}: PyTorch layer {k} has shape {value.shape[::-1]} "
+                        f"{self.label()}: PyTorch layer {k} has shape {value.shape[::-1]} "
                         f"for {p.name}, expected {p.value.shape[::-1]}"
                     )
                 p.value[...] = value

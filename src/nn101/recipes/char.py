@@ -93,16 +93,16 @@ def char_optimizer(model: Layer, settings: CharSettings) -> Adam:
     return Adam(model.parameters(), learning_rate=settings.learning_rate)
 
 
-def _recurrent_layers(model: Layer) -> Iterator[Recurrent]:
+def recurrent_layers(model: Layer) -> Iterator[Recurrent]:
     return (layer for layer in model.layers_below() if isinstance(layer, Recurrent))
 
 
-class _FreshState:
+class FreshState:
     """Within the block, recurrent layers are stateful and start from zeros; on exit, their
     flags and carried states are put back (evaluation does not disturb a training run)."""
 
     def __init__(self, model: Layer) -> None:
-        self.layers = list(_recurrent_layers(model))
+        self.layers = list(recurrent_layers(model))
 
     def __enter__(self) -> None:
         self.saved = [
@@ -125,7 +125,7 @@ def evaluate_char_loss(model: Layer, data: Dataset, batch_size: int) -> float:
     the state carried from window to window as in training)."""
     loss = SoftmaxCrossEntropy(reduction="sum")
     total, count = 0.0, 0
-    with _FreshState(model):
+    with FreshState(model):
         for start in range(0, len(data) - batch_size + 1, batch_size):
             x, y = data[start : start + batch_size]
             assert y is not None, "evaluate_char_loss needs targets"
@@ -155,15 +155,15 @@ def generate(
     rng = np.random.default_rng() if rng is None else rng
     ids = vocab.encode(prompt or "\n")[None, :]  # (1, P)
     sampled: list[int] = []
-    with _FreshState(model):
+    with FreshState(model):
         logits = model.forward(ids, training=False)[0, -1]  # (V,)
         for _ in range(length):
-            sampled.append(_sample(logits, temperature, rng))
+            sampled.append(sample_character(logits, temperature, rng))
             logits = model.forward(np.array([[sampled[-1]]]), training=False)[0, -1]
     return prompt + vocab.decode(np.array(sampled, dtype=np.int64))
 
 
-def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+def sample_character(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
     if temperature == 0:
         return int(np.argmax(logits))
     p = np.exp(log_softmax(np.asarray(logits, dtype=np.float64) / temperature))
