@@ -17,6 +17,7 @@ from nn101.layers import (
     Conv2d,
     Dense,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
     GlobalAvgPool2d,

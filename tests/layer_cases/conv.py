@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import nn101
 from layer_cases import Case, copy_in, same, torch_dtype
 from nn101.functional.conv import weight_from_torch, weight_to_torch
@@ -55,6 +57,23 @@ def _batchnorm2d_twin(torch: Any, layer: Any, training: bool) -> Any:
     copy_in(torch, module.bias, layer.bias.value)
     module.train(training)
     return module, [(layer.weight, module.weight, same), (layer.bias, module.bias, same)]
+
+
+def _dropout2d_twin(torch: Any, layer: Any, training: bool) -> Any:
+    """The same channel mask, drawn from a copy of the layer's generator (the formula of the
+    Dropout2d docstring), applied by PyTorch."""
+    replay = np.random.default_rng()
+    replay.bit_generator.state = layer.rng.bit_generator.state
+
+    def forward(x: Any) -> Any:
+        if not training:
+            return x * 1
+        shape = (*x.shape[:2], 1, 1)
+        layer_dtype = np.float64 if x.dtype == torch.float64 else np.float32
+        keep = replay.random(shape, dtype=layer_dtype) >= layer.rate
+        return x * torch.from_numpy((keep / (1 - layer.rate)).astype(layer_dtype))
+
+    return forward, []
 
 
 def _conv(in_channels: int, out_channels: int, **kwargs: Any) -> Any:
@@ -161,5 +180,15 @@ CASES: list[Case] = [
         "BatchNorm2d(3)",
         training_matters=True,
         torch=_batchnorm2d_twin,
+    ),
+    Case(
+        "dropout2d",
+        lambda d, r: nn101.Dropout2d(0.4, rng=r),
+        (4, 5, 3, 2),
+        (4, 5, 3, 2),
+        (4, 5),
+        "Dropout2d(0.4)",
+        training_matters=True,
+        torch=_dropout2d_twin,
     ),
 ]

@@ -9,6 +9,7 @@ from nn101.layers.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn101.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from nn101.layers.recurrent import GRU, LSTM, RNN
 from nn101.layers.reshape import Flatten
+from nn101.layers.spatial_dropout import Dropout2d
 
 __all__ = [
     "Dense",
@@ -27,6 +28,7 @@ __all__ = [
     "AvgPool2d",
     "GlobalAvgPool2d",
     "BatchNorm2d",
+    "Dropout2d",
     "Embedding",
     "RNN",
     "LSTM",
