@@ -378,3 +378,34 @@ def test_dense_keeps_a_reference_to_its_input_as_documented():
 def test_log_softmax_keeps_float32_precision_for_large_logits():
     x = np.full(10, 1000.0, dtype=np.float32)
     assert nn101.functional.log_softmax(x)[0] == np.float32(-np.log(10.0))
+
+
+def test_a_stateful_model_validates_and_evaluation_leaves_its_state_alone():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 5, (24, 6))
+    targets = np.roll(ids, -1, axis=1)
+    model = nn101.Sequential(
+        nn101.Embedding(5, 4, rng=rng),
+        nn101.LSTM(4, 8, stateful=True, rng=rng),
+        nn101.Dense(8, 5, rng=rng),
+    )
+    history = model.fit(
+        ids,
+        targets,
+        optimizer=nn101.Adam(model.parameters()),
+        epochs=2,
+        loss=nn101.SoftmaxCrossEntropy(),
+        batch_size=8,
+        shuffle=False,
+        verbose=0,
+        validation_data=(ids[:10], targets[:10]),
+        rng=rng,
+    )
+    assert "val_loss" in history.history
+    carried = [np.copy(v) for _, v in model.named_states() if v is not None]
+    assert carried, "the stateful layer carried nothing"
+    model.evaluate(ids[:7], targets[:7], loss=nn101.SoftmaxCrossEntropy())
+    model.predict(ids[:3])
+    after = [v for _, v in model.named_states() if v is not None]
+    for before, now in zip(carried, after, strict=True):
+        np.testing.assert_array_equal(before, now)

@@ -13,6 +13,7 @@ Layers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -163,6 +164,22 @@ class Layer:
         """Forget carried state (a stateful layer overrides this and calls super)."""
         for child in self.children():
             child.reset_state()
+
+    @contextmanager
+    def state_kept(self) -> Iterator[None]:
+        """Inside the block, carried state (a stateful RNN's) may change freely; on exit it is
+        put back, so evaluating in the middle of training does not disturb the state the next
+        training batch continues from."""
+        saved = [
+            (layer, a, getattr(layer, a))
+            for layer in self.layers_below()
+            for a in layer.state_names
+        ]
+        try:
+            yield
+        finally:
+            for layer, attr, value in saved:
+                setattr(layer, attr, value)
 
     def penalty(self) -> float:
         """Regularization penalty this layer and its sub-layers add to the loss.

@@ -59,7 +59,9 @@ def check_against(model: Layer, loss: Loss, data: Dataset, where: str) -> tuple[
     xb, yb = data[:2]
     assert yb is not None
     try:
-        output = model.forward(cast(xb, parameter_dtype(model)), training=False)
+        with model.state_kept():
+            model.reset_state()
+            output = model.forward(cast(xb, parameter_dtype(model)), training=False)
     except ValueError as error:
         shape = tuple(data.x.shape)
         raise ValueError(

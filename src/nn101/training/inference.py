@@ -20,8 +20,14 @@ def evaluate(
     """Mean loss (with the layers' penalty, as in training) and the loss's metrics over data.
 
     Runs in inference mode and changes nothing in the model. Without a loss, accuracy is
-    reported when the targets are integer labels or one-hot rows.
+    reported when the targets are integer labels or one-hot rows. Each batch starts from a
+    fresh carried state (stateful RNNs), and the model's own state is put back afterwards.
     """
+    with model.state_kept():
+        return _evaluate(model, x, y, loss, batch_size)
+
+
+def _evaluate(model: Layer, x: Any, y: Any, loss: Loss | None, batch_size: int) -> dict[str, float]:
     checks.check_positive_int("batch_size", batch_size)
     dtype = checks.parameter_dtype(model)
     data = checks.as_dataset(x, y, "evaluate", dtype, require_targets=True)
@@ -34,6 +40,7 @@ def evaluate(
     total_loss, seen, correct, counted = 0.0, 0, 0, 0
     for xb, yb in data.batches(batch_size):
         assert yb is not None
+        model.reset_state()
         output = model.forward(checks.cast(xb, dtype), training=False)
         if loss is not None:
             total_loss += loss.forward(output, yb) * len(output)
@@ -50,11 +57,14 @@ def evaluate(
 
 
 def predict(model: Layer, x: Any, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` in inference mode for every example of ``x``, batch by batch."""
+    """Outputs of ``model`` in inference mode for every example of ``x``, batch by batch (each
+    from a fresh carried state; the model's own state is put back afterwards)."""
     checks.check_positive_int("batch_size", batch_size)
     dtype = checks.parameter_dtype(model)
     data = checks.as_dataset(x, None, "predict", dtype, require_targets=False)
-    outputs = [
-        model.forward(checks.cast(xb, dtype), training=False) for xb, _ in data.batches(batch_size)
-    ]
+    outputs = []
+    with model.state_kept():
+        for xb, _ in data.batches(batch_size):
+            model.reset_state()
+            outputs.append(model.forward(checks.cast(xb, dtype), training=False))
     return np.concatenate(outputs, axis=0)
