@@ -6,6 +6,8 @@ import re
 import runpy
 from pathlib import Path
 
+import nn101
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -21,7 +23,7 @@ def test_quickstart_runs_and_learns(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace = runpy.run_path(str(script))
     assert namespace["history"]["val_accuracy"][-1] >= 0.9
-    assert (tmp_path / "digits-model" / "weights.npz").is_file()
+    assert nn101.serialization.is_model(tmp_path / "digits.nn101")
 
 
 def test_ci_runs_the_readme_test_command():
