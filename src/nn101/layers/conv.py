@@ -100,7 +100,9 @@ class Conv2d(Layer):
         if bias:
             b = get_initializer(bias_init)(rng, (self.out_channels,), *fans, self.dtype)
             self.bias = Parameter(b, name="bias")
-        self._saved: tuple[np.ndarray, tuple[int, ...], tuple[int, int]] | None = None
+        # training: the patch matrix X_col; inference: only x_pad (X_col is rebuilt if a backward
+        # pass follows), so that predict never holds a k²-times larger copy of its input
+        self._saved: tuple[np.ndarray | None, np.ndarray, tuple[int, int]] | None = None
 
     def _name(self) -> str:
         return f"Conv2d({self.in_channels}, {self.out_channels}, {self.kernel_size})"
@@ -120,12 +122,13 @@ class Conv2d(Layer):
         out = self.output_shape(*np.shape(x)[2:])
         if min(out) < 1:
             raise shape_error(self._name(), "an image at least as large as the kernel", x)
+        self._saved = None  # let the previous batch's X_col go before making this one
         xp = pad(to_nhwc(np.asarray(x)), self._pads, dtype=self.dtype)  # (N, Hp, Wp, C_in)
         X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)  # (N·Ho·Wo, K)
         Y = X_col @ self.weight.value.reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
         if self.bias is not None:
             Y += self.bias.value
-        self._saved = (X_col, xp.shape, out)
+        self._saved = (X_col if training else None, xp, out)
         return from_nhwc(Y.reshape(len(xp), *out, self.out_channels))  # (N, C_out, Ho, Wo)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
@@ -136,16 +139,18 @@ class Conv2d(Layer):
         """
         if self._saved is None:
             raise backward_before_forward(self._name())
-        X_col, padded_shape, out = self._saved
+        X_col, xp, out = self._saved
+        if X_col is None:  # forward ran in inference mode
+            X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)
         G = to_nhwc(grad_output).reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
         self.weight.grad += (X_col.T @ G).reshape(self.weight.shape)
         if self.bias is not None:
             self.bias.grad += np.ones(len(G), G.dtype) @ G  # Σ over rows, faster than G.sum(0)
         if not input_grad:
             return None
-        dxp = conv_input_grad(G, self.weight.value, padded_shape, self.stride, self.dilation, out)
+        dxp = conv_input_grad(G, self.weight.value, xp.shape, self.stride, self.dilation, out)
         (top, bottom), (left, right) = self._pads
-        _, Hp, Wp, _ = padded_shape
+        _, Hp, Wp, _ = xp.shape
         return from_nhwc(dxp[:, top : Hp - bottom, left : Wp - right])  # (N, C_in, H, W)
 
     @classmethod
