@@ -276,3 +276,21 @@ def test_cnn_recipe_builds_for_mnist_and_other_sizes():
     data = nn101.data.Dataset(np.zeros((4, 1, 28, 28), np.uint8), np.arange(4))
     x, y = augment_training_set(data, rng=rng)[:2]
     assert x.shape == (2, 1, 28, 28) and y.tolist() == [0, 1]
+
+
+@pytest.mark.slow
+def test_cnn_benchmark_configurations_run_and_profile():
+    from benchmarks import cnn
+    from benchmarks.report import summarize
+
+    configs = cnn.cnn_configs(quick=True)
+    entries = cnn.time_cnn(configs, ["nn101"], repeats=1, seed=0)
+    for entry, config in zip(entries, configs, strict=True):
+        summarize(entry, peak_gflops=100.0)
+        assert entry["name"] == config.name and entry["systems"]["nn101"]["median"] > 0
+    assert cnn.ConvConfig("LeNet-5", "predict", 1, 1).multiply_adds == (
+        28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    )
+    profile = cnn.profile_cnn(configs[0])
+    assert profile["share"]["matrix products"] > 0
+    assert sum(profile["share"].values()) == pytest.approx(1.0)
