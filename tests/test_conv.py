@@ -105,6 +105,13 @@ def test_col2im_is_the_adjoint_of_im2col(channels):
     assert np.vdot(cols, c) == pytest.approx(np.vdot(xp, back), rel=1e-12)
 
 
+@pytest.mark.parametrize("rows", [1, 300, 1300, 5000])
+def test_patch_weight_grad_in_blocks_equals_one_product(rows):
+    rng = np.random.default_rng(14)
+    X_col, G = rng.standard_normal((1300, 7)), rng.standard_normal((1300, 3))
+    np.testing.assert_allclose(F.patch_weight_grad(X_col, G, rows), X_col.T @ G, rtol=1e-12)
+
+
 POOL_CASES = [
     (nn101.MaxPool2d, {"kernel_size": 2}, (2, 3, 6, 6)),
     (nn101.MaxPool2d, {"kernel_size": 2}, (1, 1, 5, 7)),  # does not tile: last row / column left

@@ -15,6 +15,7 @@ from nn101.functional.conv import (
     output_size,
     pad,
     pair,
+    patch_weight_grad,
     same_padding,
     to_nhwc,
 )
@@ -143,7 +144,7 @@ class Conv2d(Layer):
         if X_col is None:  # forward ran in inference mode
             X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)
         G = to_nhwc(grad_output).reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
-        self.weight.grad += (X_col.T @ G).reshape(self.weight.shape)
+        self.weight.grad += patch_weight_grad(X_col, G).reshape(self.weight.shape)  # X_colᵀ G
         if self.bias is not None:
             self.bias.grad += np.ones(len(G), G.dtype) @ G  # Σ over rows, faster than G.sum(0)
         if not input_grad:
