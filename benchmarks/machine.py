@@ -136,7 +136,7 @@ def load_data(
             return (
                 np.ascontiguousarray(x, dtype=np.float32),
                 np.asarray(y, dtype=np.int64),
-                f"MNIST training images, first {n} ({data_dir})",
+                f"MNIST training images, first {n} (from $NN101_DATA_DIR)",
             )
         except (ImportError, OSError, ValueError) as error:
             if source == "mnist":

@@ -2,7 +2,7 @@
 
     python examples/mnist_cnn.py                                  # finds or downloads MNIST
     python examples/mnist_cnn.py --augment --seed 1               # random 2-pixel shifts
-    python examples/mnist_cnn.py --dataset fashion-mnist --data-dir ../shared/data
+    python examples/mnist_cnn.py --dataset fashion-mnist --data-dir DIR
     python examples/mnist_cnn.py --limit 6000 --epochs 2          # a short run
 
 The network and its training settings come from ``nn101.recipes.build_cnn`` (the model of

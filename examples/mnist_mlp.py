@@ -1,7 +1,7 @@
 """Train a multilayer perceptron on MNIST and print its test accuracy.
 
     python examples/mnist_mlp.py                      # finds or downloads MNIST
-    python examples/mnist_mlp.py --data-dir ../shared/data/mnist --epochs 10
+    python examples/mnist_mlp.py --data-dir DIR --epochs 10      # DIR holds the four .gz files
 
 The network is 784 -> 800 -> 10 with ReLU, trained with Adam (cosine learning-rate decay) on
 softmax cross-entropy: the size of the 800-hidden-unit MLP whose published test error is 1.6%
