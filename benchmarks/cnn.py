@@ -302,7 +302,7 @@ def _layer_products(layer: Any, x: np.ndarray, g: np.ndarray, first: bool) -> fl
         W = layer.weight.value
         products = [lambda: x @ W, lambda: x.T @ g] + ([] if first else [lambda: g @ W.T])
     else:
-        X_col = layer._saved[0]
+        X_col = layer.saved[0]
         G = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, layer.out_channels)
         W = layer.weight.value.reshape(-1, layer.out_channels)
         products = [lambda: X_col @ W, lambda: X_col.T @ G] + ([] if first else [lambda: G @ W.T])

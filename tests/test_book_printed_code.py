@@ -17,14 +17,18 @@ import pytest
 import nn101
 
 CHAPTERS = Path(__file__).resolve().parents[1] / "book" / "chapters"
-PRINTED = re.compile(r"(?:show|inspect\.getsource)\((nn101(?:\.\w+)+)\)")
+PRINTED = re.compile(r"(?:show|inspect\.getsource)\(((?:nn101|recurrent|F)(?:\.\w+)+)\)")
+# the module aliases the chapters import: `from nn101.functional import conv as F` ...
+ALIASES = {"recurrent": "nn101.functional.recurrent", "F": "nn101.functional.conv"}
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 
 
 def printed_objects() -> list[str]:
     names = set()
     for chapter in sorted(CHAPTERS.glob("[0-9][0-9]_*.py")):
-        names.update(PRINTED.findall(chapter.read_text()))
+        for dotted in PRINTED.findall(chapter.read_text()):
+            head, _, rest = dotted.partition(".")
+            names.add(f"{ALIASES[head]}.{rest}" if head in ALIASES else dotted)
     return sorted(names)
 
 

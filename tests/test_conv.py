@@ -45,7 +45,7 @@ def test_conv2d_matches_a_direct_loop(in_channels, out_channels, kwargs, shape):
     rng = np.random.default_rng(1)
     layer = nn101.Conv2d(in_channels, out_channels, rng=rng, dtype=np.float64, **kwargs)
     x = rng.standard_normal(shape)
-    (top, bottom), (left, right) = layer._pads
+    (top, bottom), (left, right) = layer.pads
     xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
     (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
     Ho, Wo = layer.output_shape(*shape[2:])

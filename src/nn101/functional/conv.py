@@ -225,8 +225,8 @@ def max_pool_forward(
     Shapes: xp (N, Hp, Wp, C) -> y (N, Ho, Wo, C).
     """
     if tiles(xp.shape, kernel, stride, out):
-        y = _tiled_max(xp, kernel, out)
-        return y, (_first_max_mask(xp, y, kernel) if argmax else None)
+        y = tiled_max(xp, kernel, out)
+        return y, (first_max_mask(xp, y, kernel) if argmax else None)
     slices = window_slices(kernel, stride, (1, 1), out)
     _, first = next(slices)
     y = xp[first].copy()
@@ -242,7 +242,7 @@ def max_pool_forward(
     return y, index
 
 
-def _tiled_max(xp: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
+def tiled_max(xp: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
     """Maxima of tiling windows in two passes of whole-row maxima: first over the kh rows of
     each window (contiguous rows of Wp·C floats), then over the kw pixels of each row."""
     N, _, Wp, C = xp.shape
@@ -256,7 +256,7 @@ def _tiled_max(xp: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
     return y  # (N, Ho, Wo, C)
 
 
-def _first_max_mask(xp: np.ndarray, y: np.ndarray, kernel: Pair) -> np.ndarray:
+def first_max_mask(xp: np.ndarray, y: np.ndarray, kernel: Pair) -> np.ndarray:
     """(N, Ho, kh, Wo, kw, C): True where x equals its window's maximum, ties resolved to the
     first in row-major order (a later match counts only if no earlier one was taken)."""
     N, _, _, C = xp.shape

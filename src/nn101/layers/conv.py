@@ -87,7 +87,7 @@ class Conv2d(Layer):
         if padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride {stride!r}")
         self.padding = padding if isinstance(padding, str) else pair(padding, "padding", minimum=0)
-        self._pads = parse_padding(padding, self.kernel_size, self.dilation)
+        self.pads = parse_padding(padding, self.kernel_size, self.dilation)
         self.dtype = as_dtype(dtype)
         self.weight_init, self.bias_init = weight_init, bias_init
         rng = np.random.default_rng() if rng is None else rng
@@ -103,14 +103,14 @@ class Conv2d(Layer):
             self.bias = Parameter(b, name="bias")
         # training: the patch matrix X_col; inference: only x_pad (X_col is rebuilt if a backward
         # pass follows), so that predict never holds a k²-times larger copy of its input
-        self._saved: tuple[np.ndarray | None, np.ndarray, tuple[int, int]] | None = None
+        self.saved: tuple[np.ndarray | None, np.ndarray, tuple[int, int]] | None = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"Conv2d({self.in_channels}, {self.out_channels}, {self.kernel_size})"
 
     def output_shape(self, height: int, width: int) -> tuple[int, int]:
         """(Ho, Wo) for an input of height × width."""
-        (top, bottom), (left, right) = self._pads
+        (top, bottom), (left, right) = self.pads
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         return (
             output_size(height, kh, sh, top + bottom, dh),
@@ -119,17 +119,17 @@ class Conv2d(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         if np.ndim(x) != 4 or np.shape(x)[1] != self.in_channels:
-            raise shape_error(self._name(), f"(N, {self.in_channels}, H, W)", x)
+            raise shape_error(self.label(), f"(N, {self.in_channels}, H, W)", x)
         out = self.output_shape(*np.shape(x)[2:])
         if min(out) < 1:
-            raise shape_error(self._name(), "an image at least as large as the kernel", x)
-        self._saved = None  # let the previous batch's X_col go before making this one
-        xp = pad(to_nhwc(np.asarray(x)), self._pads, dtype=self.dtype)  # (N, Hp, Wp, C_in)
+            raise shape_error(self.label(), "an image at least as large as the kernel", x)
+        self.saved = None  # let the previous batch's X_col go before making this one
+        xp = pad(to_nhwc(np.asarray(x)), self.pads, dtype=self.dtype)  # (N, Hp, Wp, C_in)
         X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)  # (N·Ho·Wo, K)
         Y = X_col @ self.weight.value.reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
         if self.bias is not None:
             Y += self.bias.value
-        self._saved = (X_col if training else None, xp, out)
+        self.saved = (X_col if training else None, xp, out)
         return from_nhwc(Y.reshape(len(xp), *out, self.out_channels))  # (N, C_out, Ho, Wo)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
@@ -138,9 +138,9 @@ class Conv2d(Layer):
 
         The first layer of a model (its input is the data) skips col2im and G Wᵀ.
         """
-        if self._saved is None:
-            raise backward_before_forward(self._name())
-        X_col, xp, out = self._saved
+        if self.saved is None:
+            raise backward_before_forward(self.label())
+        X_col, xp, out = self.saved
         if X_col is None:  # forward ran in inference mode
             X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)
         G = to_nhwc(grad_output).reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
@@ -150,7 +150,7 @@ class Conv2d(Layer):
         if not input_grad:
             return None
         dxp = conv_input_grad(G, self.weight.value, xp.shape, self.stride, self.dilation, out)
-        (top, bottom), (left, right) = self._pads
+        (top, bottom), (left, right) = self.pads
         _, Hp, Wp, _ = xp.shape
         return from_nhwc(dxp[:, top : Hp - bottom, left : Wp - right])  # (N, C_in, H, W)
 

@@ -13,7 +13,7 @@ from nn101.registry import register_layer
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
-def _normalized_backward(
+def normalized_backward(
     dx_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, axis: Any
 ) -> np.ndarray:
     """dL/dx for x̂ = (x - μ) / σ with μ, σ² the (biased) statistics over ``axis`` of n entries:
@@ -61,36 +61,36 @@ class _BatchNorm(Layer):
         self.bias = Parameter(np.zeros(self.num_features, self.dtype), name="bias")
         self.running_mean = np.zeros(self.num_features, self.dtype)
         self.running_var = np.ones(self.num_features, self.dtype)
-        self._saved: tuple[np.ndarray, np.ndarray, bool] | None = None
+        self.saved: tuple[np.ndarray, np.ndarray, bool] | None = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"{type(self).__name__}({self.num_features})"
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         C = self.num_features
         if np.ndim(x) not in self.input_ranks or np.shape(x)[1] != C:
-            raise shape_error(self._name(), self.expected.format(C=C), x)
-        X = _channels_last_rows(np.asarray(x, dtype=self.dtype))  # (M, C)
+            raise shape_error(self.label(), self.expected.format(C=C), x)
+        X = channels_last_rows(np.asarray(x, dtype=self.dtype))  # (M, C)
         if training:
             if len(X) < 2:
                 raise ValueError(
-                    f"{self._name()} expected more than 1 value per channel in training, "
+                    f"{self.label()} expected more than 1 value per channel in training, "
                     f"got input {np.shape(x)}"
                 )
             mean = X.mean(axis=0)  # (C,)
             X_centered = X - mean
             var = np.mean(X_centered * X_centered, axis=0)  # (C,), biased
-            self._update_running(mean, var, len(X))
+            self.update_running(mean, var, len(X))
         else:
             X_centered = X - self.running_mean
             var = self.running_var
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(self.dtype, copy=False)  # (C,)
         X_hat = X_centered * inv_std
-        self._saved = (X_hat, inv_std, training)
+        self.saved = (X_hat, inv_std, training)
         Y = X_hat * self.weight.value + self.bias.value  # (M, C)
-        return _from_channels_last_rows(Y, np.shape(x))
+        return from_channels_last_rows(Y, np.shape(x))
 
-    def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+    def update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
         m = self.momentum
         self.running_mean *= 1 - m
         self.running_mean += m * mean
@@ -98,20 +98,20 @@ class _BatchNorm(Layer):
         self.running_var += (m * n / (n - 1)) * var  # unbiased
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._saved is None:
-            raise backward_before_forward(self._name())
-        X_hat, inv_std, training = self._saved
-        G = _channels_last_rows(np.asarray(grad_output))  # (M, C)
+        if self.saved is None:
+            raise backward_before_forward(self.label())
+        X_hat, inv_std, training = self.saved
+        G = channels_last_rows(np.asarray(grad_output))  # (M, C)
         self.weight.grad += np.sum(G * X_hat, axis=0)
         self.bias.grad += np.sum(G, axis=0)
         if not input_grad:
             return None
         dX_hat = G * self.weight.value
         if training:
-            dX = _normalized_backward(dX_hat, X_hat, inv_std, 0)
+            dX = normalized_backward(dX_hat, X_hat, inv_std, 0)
         else:  # inference: μ and σ are constants
             dX = dX_hat * inv_std
-        return _from_channels_last_rows(dX, np.shape(grad_output))
+        return from_channels_last_rows(dX, np.shape(grad_output))
 
     def config(self) -> dict[str, Any]:
         return {
@@ -122,12 +122,12 @@ class _BatchNorm(Layer):
         }
 
 
-def _channels_last_rows(x: np.ndarray) -> np.ndarray:
+def channels_last_rows(x: np.ndarray) -> np.ndarray:
     """(N, C, *spatial) -> (N·Π spatial, C); a view when x is channels-last in memory."""
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def _from_channels_last_rows(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def from_channels_last_rows(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """(N·Π spatial, C) -> (N, C, *spatial), a view that is channels-last in memory."""
     N, C, *spatial = shape
     return np.moveaxis(rows.reshape(N, *spatial, C), -1, 1)
@@ -194,34 +194,34 @@ class LayerNorm(Layer):
         self.dtype = as_dtype(dtype)
         self.weight = Parameter(np.ones(self.normalized_shape, self.dtype), name="weight")
         self.bias = Parameter(np.zeros(self.normalized_shape, self.dtype), name="bias")
-        self._saved: tuple[np.ndarray, np.ndarray] | None = None
+        self.saved: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"LayerNorm({self.normalized_shape})"
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         D = self.normalized_shape
         if np.ndim(x) < 1 or np.shape(x)[-1] != D:
-            raise shape_error(self._name(), f"(..., {D})", x)
+            raise shape_error(self.label(), f"(..., {D})", x)
         x = np.asarray(x, dtype=self.dtype)
         x_centered = x - x.mean(axis=-1, keepdims=True)  # (..., D)
         var = np.mean(x_centered * x_centered, axis=-1, keepdims=True)  # (..., 1), biased
         inv_std = 1.0 / np.sqrt(var + self.dtype.type(self.eps))  # (..., 1)
         x_hat = x_centered * inv_std
-        self._saved = (x_hat, inv_std)
+        self.saved = (x_hat, inv_std)
         return x_hat * self.weight.value + self.bias.value
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._saved is None:
-            raise backward_before_forward(self._name())
-        x_hat, inv_std = self._saved
+        if self.saved is None:
+            raise backward_before_forward(self.label())
+        x_hat, inv_std = self.saved
         g = grad_output
         batch_axes = tuple(range(g.ndim - 1))
         self.weight.grad += np.sum(g * x_hat, axis=batch_axes)
         self.bias.grad += np.sum(g, axis=batch_axes)
         if not input_grad:
             return None
-        return _normalized_backward(g * self.weight.value, x_hat, inv_std, -1)
+        return normalized_backward(g * self.weight.value, x_hat, inv_std, -1)
 
     def config(self) -> dict[str, Any]:
         return {

@@ -44,24 +44,24 @@ class _Pool2d(Layer):
                 f"{name}: padding must be at most half the kernel size, got padding "
                 f"{padding!r} for kernel_size {kernel_size!r}"
             )
-        self._saved: Any = None
+        self.saved: Any = None
 
-    def _name(self) -> str:
+    def label(self) -> str:
         return f"{type(self).__name__}({self.kernel_size})"
 
-    def _padded(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    def padded(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """x (N, C, H, W) -> the padded channels-last image (N, Hp, Wp, C) and (Ho, Wo)."""
         if np.ndim(x) != 4:
-            raise shape_error(self._name(), "(N, C, H, W)", x)
+            raise shape_error(self.label(), "(N, C, H, W)", x)
         x = np.asarray(x)
         (ph, pw), (kh, kw), (sh, sw) = self.padding, self.kernel_size, self.stride
         out = output_size(x.shape[2], kh, sh, 2 * ph), output_size(x.shape[3], kw, sw, 2 * pw)
         if min(out) < 1:
-            raise shape_error(self._name(), "an image at least as large as the window", x)
+            raise shape_error(self.label(), "an image at least as large as the window", x)
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
         return pad(to_nhwc(x), ((ph, ph), (pw, pw)), self.pad_value, dtype), out
 
-    def _crop(self, dxp: np.ndarray) -> np.ndarray:
+    def crop(self, dxp: np.ndarray) -> np.ndarray:
         """(N, Hp, Wp, C) gradient -> dL/dx (N, C, H, W): drop the padding."""
         ph, pw = self.padding
         return from_nhwc(dxp[:, ph : dxp.shape[1] - ph, pw : dxp.shape[2] - pw])
@@ -88,21 +88,21 @@ class MaxPool2d(_Pool2d):
     pad_value = -np.inf
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        xp, out = self._padded(x)
+        xp, out = self.padded(x)
         y, argmax = max_pool_forward(xp, self.kernel_size, self.stride, out, argmax=training)
-        self._saved = (argmax, xp) if training else (None, xp)
+        self.saved = (argmax, xp) if training else (None, xp)
         return from_nhwc(y)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._saved is None:
-            raise backward_before_forward(self._name())
+        if self.saved is None:
+            raise backward_before_forward(self.label())
         if not input_grad:
             return None
-        argmax, xp = self._saved
+        argmax, xp = self.saved
         if argmax is None:  # forward ran in inference mode: find the maxima now
             _, argmax = max_pool_forward(xp, self.kernel_size, self.stride, grad_output.shape[2:])
         g = to_nhwc(np.asarray(grad_output))  # (N, Ho, Wo, C)
-        return self._crop(max_pool_backward(g, argmax, xp.shape, self.kernel_size, self.stride))
+        return self.crop(max_pool_backward(g, argmax, xp.shape, self.kernel_size, self.stride))
 
 
 @register_layer
@@ -115,17 +115,17 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        xp, out = self._padded(x)
-        self._saved = xp.shape
+        xp, out = self.padded(x)
+        self.saved = xp.shape
         return from_nhwc(avg_pool_forward(xp, self.kernel_size, self.stride, out))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._saved is None:
-            raise backward_before_forward(self._name())
+        if self.saved is None:
+            raise backward_before_forward(self.label())
         if not input_grad:
             return None
         g = to_nhwc(np.asarray(grad_output))  # (N, Ho, Wo, C)
-        return self._crop(avg_pool_backward(g, self._saved, self.kernel_size, self.stride))
+        return self.crop(avg_pool_backward(g, self.saved, self.kernel_size, self.stride))
 
 
 @register_layer
@@ -138,21 +138,21 @@ class GlobalAvgPool2d(Layer):
     """
 
     def __init__(self) -> None:
-        self._input_shape: tuple[int, ...] | None = None
+        self.input_shape: tuple[int, ...] | None = None
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         if np.ndim(x) != 4:
             raise shape_error("GlobalAvgPool2d()", "(N, C, H, W)", x)
         x = np.asarray(x)
-        self._input_shape = x.shape
+        self.input_shape = x.shape
         return x.mean(axis=(2, 3))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        if self._input_shape is None:
+        if self.input_shape is None:
             raise backward_before_forward("GlobalAvgPool2d()")
         if not input_grad:
             return None
-        N, C, H, W = self._input_shape
+        N, C, H, W = self.input_shape
         g = np.asarray(grad_output) * grad_output.dtype.type(1.0 / (H * W))  # (N, C)
         dx = np.empty((N, H, W, C), dtype=g.dtype)
         dx[...] = g[:, None, None, :]  # broadcast over the pixels, channels-last

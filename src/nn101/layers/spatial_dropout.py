@@ -33,29 +33,29 @@ class Dropout2d(Layer):
             raise ValueError(f"Dropout2d: rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.rng = rng
-        self._unseeded: np.random.Generator | None = None  # used when rng is None outside fit
-        self._mask: np.ndarray | None = None  # m / (1 - p), (N, C, 1, 1); None = identity
+        self.fallback_rng: np.random.Generator | None = None  # used when rng is None outside fit
+        self.mask: np.ndarray | None = None  # m / (1 - p), (N, C, 1, 1); None = identity
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         if np.ndim(x) != 4:
             raise shape_error(f"Dropout2d({self.rate})", "(N, C, H, W)", x)
         x = np.asarray(x)
         if not training or self.rate == 0.0:
-            self._mask = None
+            self.mask = None
             return x
-        if self.rng is None and self._unseeded is None:
-            self._unseeded = np.random.default_rng()
-        rng = self.rng if self.rng is not None else self._unseeded
+        if self.rng is None and self.fallback_rng is None:
+            self.fallback_rng = np.random.default_rng()
+        rng = self.rng if self.rng is not None else self.fallback_rng
         assert rng is not None
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
         keep = rng.random((*x.shape[:2], 1, 1), dtype=dtype) >= self.rate  # (N, C, 1, 1)
-        self._mask = keep * dtype.type(1.0 / (1.0 - self.rate))
-        return x * self._mask
+        self.mask = keep * dtype.type(1.0 / (1.0 - self.rate))
+        return x * self.mask
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         if not input_grad:
             return None
-        return grad_output if self._mask is None else grad_output * self._mask
+        return grad_output if self.mask is None else grad_output * self.mask
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
