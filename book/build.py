@@ -129,6 +129,10 @@ def install_kernel_spec(directory: Path = BUILD / "book" / "kernels") -> Path:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             # tqdm.auto asks for ipywidgets inside Jupyter; plain-text progress bars are fine.
             "PYTHONWARNINGS": "ignore:IProgress not found:Warning",
+            # The chapters' matrices are small: one BLAS / torch thread is faster for them and
+            # keeps the build's time steady on a machine that is busy with other work.
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
         },
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")

@@ -94,7 +94,7 @@ def show(function):
 #
 # ## 1cycle and super-convergence
 #
-# Smith & Topin (2018) observed that with one single cycle — a warm-up from a small rate to a
+# Smith & Topin (2019) observed that with one single cycle — a warm-up from a small rate to a
 # very large one, then a long annealing down to almost zero — some networks trained to the
 # same accuracy in a fraction of the usual number of epochs. They called it
 # *super-convergence*. The 1cycle policy, as PyTorch's `OneCycleLR` defines it:

@@ -8,7 +8,7 @@ A name is never silently taken over: registering a second object under a known n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 __all__ = [
