@@ -13,8 +13,8 @@ from conftest import skip_or_fail
 
 from nn101.core import Layer, Parameter
 from nn101.data.dataset import Dataset
-from nn101.training import LRFindResult, lr_find
 from nn101.optimizers import SGD, Adam
+from nn101.training import LRFindResult, lr_find
 
 
 class Linear(Layer):

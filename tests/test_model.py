@@ -188,7 +188,8 @@ def test_a_diverging_loss_stops_with_advice(spirals):
         (
             np.zeros((4, 3)),
             np.zeros(4, dtype=int),
-            r"x of shape \(4, 3\) do not fit the model: Dense\(2, 32\) expected input \(N, \.\.\., 2\)",
+            r"x of shape \(4, 3\) do not fit the model: "
+            r"Dense\(2, 32\) expected input \(N, \.\.\., 2\)",
         ),
         (np.zeros((4, 2)), np.array([0, 1, 2, 7]), "7"),
     ],
