@@ -1,4 +1,4 @@
-"""Layers, one concept per module. Every class here is also registered in ``nn101.core.LAYERS``."""
+"""Layers, one concept per module; each class is registered in ``nn101.registry.LAYERS``."""
 
 from nn101.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn101.layers.conv import Conv2d
