@@ -226,3 +226,66 @@ def test_callback_states_may_hold_arrays(tmp_path):
     load_checkpoint(path, state)
     np.testing.assert_array_equal(restored.seen["batches"], np.arange(1, 8))
     assert restored.seen["last"]["loss"].tobytes() == counter.seen["last"]["loss"].tobytes()
+
+
+def run_state(seed):
+    """A TrainState two Adam steps into training, so that weights and moments are not fresh."""
+    model, optimizer = build(seed)
+    state = TrainState(model, optimizer, nn101.SoftmaxCrossEntropy(), np.random.default_rng(seed))
+    x, y, _, _ = data()
+    for batch in (slice(0, 16), slice(16, 32)):
+        optimizer.zero_grad()
+        state.loss.forward(model.forward(x[batch], training=True), y[batch])
+        model.backward(state.loss.backward(), input_grad=False)
+        optimizer.step()
+    return state
+
+
+def everything(state):
+    """Weights, optimizer state and the generator's state, as bytes, to compare runs by."""
+    weights = {name: value.tobytes() for name, value in state.model.snapshot().items()}
+    optimizer = state.optimizer.state_dict()
+    moments = [{k: v.tobytes() for k, v in s.items()} for s in optimizer["state"]]
+    return weights, moments, optimizer["step_count"], state.rng.bit_generator.state
+
+
+def test_a_refused_checkpoint_leaves_the_run_as_it_was(tmp_path):
+    import json
+    import zipfile
+
+    path = save_checkpoint(run_state(0), tmp_path / "good.ckpt")
+    bad = tmp_path / "bad.ckpt"  # valid weights and optimizer; its layer states name no layer
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bad, "w") as target:
+        for item in source.infolist():
+            member = source.read(item)
+            if item.filename == "training.json":
+                tree = json.loads(member)
+                tree["layer_states"] = {"nope": None}
+                member = json.dumps(tree).encode()
+            target.writestr(item, member)
+    state = run_state(1)
+    before = everything(state)
+    with pytest.raises(nn101.ModelFileError, match="layer states"):
+        load_checkpoint(bad, state)
+    assert everything(state) == before  # weights and moments were read before the refusal
+    load_checkpoint(path, state)  # the good one still loads
+    assert everything(state) != before
+
+
+def test_a_checkpoint_for_another_batch_size_leaves_the_model_as_it_was(reference):
+    model, optimizer = build(3)
+    before = {name: value.tobytes() for name, value in model.snapshot().items()}
+    x, y, _, _ = data()
+    with pytest.raises(nn101.ModelFileError, match="batch_size=32"):
+        model.fit(
+            x,
+            y,
+            optimizer=optimizer,
+            loss=nn101.SoftmaxCrossEntropy(),
+            epochs=6,
+            batch_size=32,
+            verbose=0,
+            resume_from=reference[0] / "epoch0000-step00000005.ckpt",
+        )
+    assert {name: value.tobytes() for name, value in model.snapshot().items()} == before
+    assert optimizer.state_dict()["step_count"] == 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,52 @@ def save_checkpoint(state: TrainState, path: str | Path, *, overwrite: bool = Tr
 
 def load_checkpoint(path: str | Path, state: TrainState) -> Path:
     """Restore into ``state`` the run saved at ``path`` (a checkpoint file, or a directory of
-    them: its latest). The model must be built as the saved one was. Returns the file read."""
-    path = _resolve(Path(path))
+    them: its latest). The model must be built as the saved one was. Returns the file read.
+
+    All or nothing: if the file is refused, ``state`` (weights included) is left as it was.
+    """
+    with all_or_nothing(state):
+        return _load(_resolve(Path(path)), state)
+
+
+def resume(state: TrainState, path: str | Path, n_examples: int, batch_size: int) -> Path:
+    """``load_checkpoint`` for ``fit``: also checks that a checkpoint taken inside an epoch
+    fits the data and batch size given (its order, and the examples seen so far)."""
+    with all_or_nothing(state):
+        path = _load(_resolve(Path(path)), state)
+        order, seen = state.order, state.running.get("seen")
+        if order is not None and (order.shape != (n_examples,) or not _in_range(order, n_examples)):
+            raise ModelFileError(
+                f"{path}: the checkpoint's epoch order is for {order.size} examples; the "
+                f"training data has {n_examples} (resume with the same data)"
+            )
+        expected = min(state.batch_index * batch_size, n_examples)
+        if state.batch_index and (order is None or seen != expected):
+            raise ModelFileError(
+                f"{path}: the checkpoint was taken {state.batch_index} batches into an epoch, "
+                f"{seen} examples seen; with batch_size={batch_size} that would be {expected} "
+                "(resume with the run's batch size)"
+            )
+        return path
+
+
+@contextmanager
+def all_or_nothing(state: TrainState) -> Iterator[None]:
+    """Put ``state`` back as it was (weights, optimizer, generators, history, callbacks) if
+    the block raises: a refused checkpoint must not leave a half-restored run behind."""
+    arrays: dict[str, np.ndarray] = {}
+    tree = json.loads(json.dumps(split_arrays(capture(state), arrays, "")))  # as a file holds it
+    run = join_arrays(tree, {key: array.copy() for key, array in arrays.items()})
+    weights = state.model.snapshot()
+    try:
+        yield
+    except BaseException:
+        state.model.restore(weights)
+        restore(state, run)
+        raise
+
+
+def _load(path: Path, state: TrainState) -> Path:
     with open_container(path, "checkpoint") as container:
         saved = read_architecture(container)["model"]
         if saved != json.loads(json.dumps(layer_spec(state.model))):
@@ -92,26 +137,6 @@ def load_checkpoint(path: str | Path, state: TrainState) -> Path:
         restore(state, join_arrays(tree, arrays))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise ModelFileError(f"{path}: cannot restore the run ({error!r})") from error
-    return path
-
-
-def resume(state: TrainState, path: str | Path, n_examples: int, batch_size: int) -> Path:
-    """``load_checkpoint`` for ``fit``: also checks that a checkpoint taken inside an epoch
-    fits the data and batch size given (its order, and the examples seen so far)."""
-    path = load_checkpoint(path, state)
-    order, seen = state.order, state.running.get("seen")
-    if order is not None and (order.shape != (n_examples,) or not _in_range(order, n_examples)):
-        raise ModelFileError(
-            f"{path}: the checkpoint's epoch order is for {order.size} examples; the training "
-            f"data has {n_examples} (resume with the same data)"
-        )
-    expected = min(state.batch_index * batch_size, n_examples)
-    if state.batch_index and (order is None or seen != expected):
-        raise ModelFileError(
-            f"{path}: the checkpoint was taken {state.batch_index} batches into an epoch, "
-            f"{seen} examples seen; with batch_size={batch_size} that would be {expected} "
-            "(resume with the run's batch size)"
-        )
     return path
 
 
