@@ -126,6 +126,54 @@ def test_leftover_temporary_files_are_not_models_and_the_next_save_removes_them(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".m.nn101.notes", "m.nn101"]
 
 
+def test_a_temporary_file_is_removed_only_when_its_writer_is_gone(tmp_path):
+    import subprocess
+    import sys
+
+    path = model(0).save(tmp_path / "m.nn101")
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    writing = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = tmp_path / f".m.nn101.nn101-tmp-{gone.stdout.strip()}-0123456789ab"
+        alive = tmp_path / f".m.nn101.nn101-tmp-{writing.pid}-0123456789ab"
+        for leftover in (dead, alive):
+            leftover.write_bytes(b"PK")
+        model(1).save(path, overwrite=True)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "m.nn101"]
+    finally:
+        writing.kill()
+        writing.wait()
+    model(0).save(path, overwrite=True)  # its writer is gone now
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nn101"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_two_processes_saving_to_one_path_at_once_both_succeed(tmp_path):
+    path = model(0).save(tmp_path / "m.nn101")
+    children = []
+    for seed in (0, 1):
+        pid = os.fork()
+        if pid == 0:  # the child: save 60 times, exit 0 only if every save succeeded
+            status = 1
+            try:
+                saved = model(seed)
+                for _ in range(60):
+                    saved.save(path, overwrite=True)
+                status = 0
+            finally:
+                os._exit(status)
+        children.append(pid)
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children] == [0, 0]
+    loaded = nn101.load(path).predict(X)
+    assert any(np.array_equal(loaded, model(seed).predict(X)) for seed in (0, 1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nn101"]
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_files_get_the_users_umask(tmp_path, umask):
     previous = os.umask(umask)

@@ -1,10 +1,11 @@
 """The one-file container of models and checkpoints: a zip of named members, written atomically.
 
-Writing: the members go into ``.<name>.nn101-tmp-<random>`` in the target's directory (created
-with the user's umask), which is flushed, fsynced and then ``os.replace``d onto the target, and
-the directory is fsynced: at every instant the path holds the old file or the new one, whole.
-A temporary file left by a killed writer never looks like a model (its name says what it is)
-and the next write to the same path removes it.
+Writing: the members go into ``.<name>.nn101-tmp-<pid>-<random>`` in the target's directory
+(created with the user's umask), which is flushed, fsynced and then ``os.replace``d onto the
+target, and the directory is fsynced: at every instant the path holds the old file or the new
+one, whole. A temporary file left by a killed writer never looks like a model (its name says
+what it is) and the next write to the same path removes it; one whose writer is still running
+(two saves to one path at once) is left alone, so that both saves succeed and the last one wins.
 
 Reading: ``open_container`` opens either the zip or a directory saved by nn101 0.1
 (``architecture.json`` + ``weights.npz``); members are read with sizes bounded before reading.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +25,14 @@ from pathlib import Path
 from nn101.errors import ModelFileError, OverwriteError
 from nn101.serialization.arrays import ZIP_ERRORS, archive_size, check_member_size
 
-__all__ = ["write_atomically", "open_container", "Container", "temporary_files", "TMP_MARK"]
+__all__ = [
+    "write_atomically",
+    "open_container",
+    "Container",
+    "temporary_files",
+    "is_abandoned",
+    "TMP_MARK",
+]
 
 TMP_MARK = ".nn101-tmp-"
 MAX_MEMBERS = 16
@@ -37,11 +46,39 @@ def temporary_files(path: Path) -> list[Path]:
     return [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.is_file()]
 
 
+def is_abandoned(tmp: Path) -> bool:
+    """Whether the writer of the temporary file ``tmp`` is gone (killed mid-write).
+
+    Its name carries the writer's process id; a file of this process, or of a process that is
+    still running, belongs to a write in progress. Where processes cannot be asked (Windows),
+    a file untouched for an hour counts as abandoned.
+    """
+    pid_text = tmp.name.rpartition(TMP_MARK)[2].partition("-")[0]
+    if not pid_text.isdigit():  # written by nn101 0.2's first builds, without a pid
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    if os.name == "nt":
+        try:
+            return time.time() - tmp.stat().st_mtime > 3600
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, but belongs to another user
+        return False
+    return False
+
+
 def write_atomically(path: Path, members: dict[str, bytes]) -> None:
     """Write a zip of ``members`` at ``path``: old or new, never neither, never half."""
     for stale in temporary_files(path):
-        stale.unlink(missing_ok=True)
-    tmp = path.parent / f".{path.name}{TMP_MARK}{secrets.token_hex(6)}"
+        if is_abandoned(stale):
+            stale.unlink(missing_ok=True)
+    tmp = path.parent / f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(6)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
         with os.fdopen(fd, "wb") as file:

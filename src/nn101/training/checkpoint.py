@@ -27,6 +27,7 @@ from nn101.serialization.checks import MAX_JSON_BYTES, parse_json
 from nn101.serialization.container import (
     TMP_MARK,
     check_overwrite,
+    is_abandoned,
     open_container,
     write_atomically,
 )
@@ -164,12 +165,14 @@ def _checkpoints(directory: Path) -> list[Path]:
 
 
 def _leftovers(directory: Path) -> list[Path]:
-    """Temporary files of checkpoint writes that were killed (``.<name>.nn101-tmp-<hex>``)."""
+    """Temporary files of checkpoint writes that were killed (``.<name>.nn101-tmp-<pid>-<hex>``;
+    not those another running process is writing)."""
     found = []
     for path in directory.iterdir():
         name, _, suffix = path.name.partition(TMP_MARK)
         if name.startswith(".") and NAME.match(name[1:]) and suffix and path.is_file():
-            found.append(path)
+            if is_abandoned(path):
+                found.append(path)
     return found
 
 
