@@ -17,9 +17,13 @@ import pytest
 import nn101
 
 CHAPTERS = Path(__file__).resolve().parents[1] / "book" / "chapters"
-PRINTED = re.compile(r"(?:show|inspect\.getsource)\(((?:nn101|recurrent|F)(?:\.\w+)+)\)")
+PRINTED = re.compile(r"(?:show|inspect\.getsource)\(((?:nn101|recurrent|pooling|F)(?:\.\w+)+)\)")
 # the module aliases the chapters import: `from nn101.functional import conv as F` ...
-ALIASES = {"recurrent": "nn101.functional.recurrent", "F": "nn101.functional.conv"}
+ALIASES = {
+    "recurrent": "nn101.functional.recurrent",
+    "pooling": "nn101.functional.pooling",
+    "F": "nn101.functional.conv",
+}
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 
 

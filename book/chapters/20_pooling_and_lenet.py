@@ -22,6 +22,7 @@ from IPython.display import Markdown, display
 
 import nn101
 from nn101.functional import conv as F
+from nn101.functional import pooling
 
 
 def show(function):
@@ -61,8 +62,8 @@ def show(function):
 # Otherwise it loops over the window offsets, as col2im does.
 
 # %%
-show(F.max_pool_forward)
-show(F.max_pool_backward)
+show(pooling.max_pool_forward)
+show(pooling.max_pool_backward)
 
 # %% [markdown]
 # A small example with ties, and the check against finite differences (on values without

@@ -7,16 +7,12 @@ from typing import Any
 import numpy as np
 
 from nn101.core import Layer
-from nn101.functional.conv import (
+from nn101.functional.conv import from_nhwc, output_size, pad, pair, to_nhwc
+from nn101.functional.pooling import (
     avg_pool_backward,
     avg_pool_forward,
-    from_nhwc,
     max_pool_backward,
     max_pool_forward,
-    output_size,
-    pad,
-    pair,
-    to_nhwc,
 )
 from nn101.layers._checks import backward_before_forward, shape_error
 from nn101.registry import register_layer
