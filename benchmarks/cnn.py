@@ -23,16 +23,18 @@ optimizer, and Python (the rest of the step).
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
+
+from benchmarks.rounds import alternating_rounds
 
 __all__ = ["ConvConfig", "cnn_configs", "time_cnn", "profile_cnn", "cnn_profile_markdown"]
 
@@ -215,16 +217,8 @@ def time_cnn(
         x, y = data(config.samples, seed)
         for system in systems:
             TIMERS[system](config, x[: 2 * config.batch_size], y[: 2 * config.batch_size], seed)
-        results: dict[str, dict[str, Any]] = {
-            s: {"seconds": [], "samples_per_s": []} for s in systems
-        }
-        for r in range(repeats):
-            shift = r % len(systems)
-            for system in systems[shift:] + systems[:shift]:
-                gc.collect()
-                seconds = TIMERS[system](config, x, y, seed + r)
-                results[system]["seconds"].append(seconds)
-                results[system]["samples_per_s"].append(len(x) / seconds)
+        timers = {s: partial(TIMERS[s], config, x, y) for s in systems}
+        results = alternating_rounds(timers, repeats, len(x), seed)
         entry = config.to_dict()
         entry.update(samples_used=len(x), systems=results)
         entries.append(entry)

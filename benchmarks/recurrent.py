@@ -16,12 +16,14 @@ three), the optimizer, and the rest (gate math, loss, Python).
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
+
+from benchmarks.rounds import alternating_rounds
 
 __all__ = ["SequenceConfig", "recurrent_configs", "time_recurrent", "profile_recurrent"]
 
@@ -134,16 +136,8 @@ def time_recurrent(
         tokens = config.steps * config.batch_size * config.seq_len
         for system in systems:  # warm-up: allocations, thread pools, oneDNN kernels
             TIMERS[system](config, seed)
-        results: dict[str, dict[str, Any]] = {
-            s: {"seconds": [], "samples_per_s": []} for s in systems
-        }
-        for r in range(repeats):
-            shift = r % len(systems)
-            for system in systems[shift:] + systems[:shift]:
-                gc.collect()
-                seconds = TIMERS[system](config, seed + r)
-                results[system]["seconds"].append(seconds)
-                results[system]["samples_per_s"].append(tokens / seconds)
+        timers = {s: partial(TIMERS[s], config) for s in systems}
+        results = alternating_rounds(timers, repeats, tokens, seed)
         entry = config.to_dict()
         entry.update(samples_used=tokens, systems=results)
         entries.append(entry)

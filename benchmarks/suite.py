@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from benchmarks.machine import (
 )
 from benchmarks.profile import profile_config, profile_markdown
 from benchmarks.report import evaluate_targets, markdown, summarize
+from benchmarks.rounds import alternating_rounds
 from benchmarks.systems import SYSTEMS, available_systems
 
 __all__ = ["run", "run_profile"]
@@ -78,15 +79,8 @@ def time_config(
     n = min(len(x), max(int(slowest * budget), 8 * config.batch_size))
     n -= n % config.batch_size if n < len(x) else 0  # whole batches when capped
     x, y = x[:n], y[:n]
-    results: dict[str, dict[str, Any]] = {s: {"seconds": [], "samples_per_s": []} for s in systems}
-    for r in range(repeats):
-        shift = r % len(systems)
-        for system in systems[shift:] + systems[:shift]:
-            gc.collect()
-            seconds = SYSTEMS[system][config.task](config, x, y, seed + r)
-            results[system]["seconds"].append(seconds)
-            results[system]["samples_per_s"].append(n / seconds)
-    return n, results
+    timers = {s: partial(SYSTEMS[s][config.task], config, x, y) for s in systems}
+    return n, alternating_rounds(timers, repeats, n, seed)
 
 
 def run(
