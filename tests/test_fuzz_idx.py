@@ -10,19 +10,14 @@ Run by hand: ``python tests/test_fuzz_idx.py DIR EXAMPLES [SEED]`` prints a JSON
 from __future__ import annotations
 
 import gzip
-import json
 import math
-import os
-import resource
 import struct
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from fuzz_child import ADDRESS_SPACE, child_main, run_child
 
-ADDRESS_SPACE = 1 << 30  # 1 GiB for the whole interpreter: numpy alone maps ~130 MB
 EXAMPLES = 800  # hypothesis examples; with their variants, about 4000 files
 SEED = 20260
 BOMB_ZEROS = [1 << 16, 1 << 20, 1 << 25]  # bytes of zeros behind a bomb's header
@@ -30,13 +25,7 @@ BOMB_ZEROS = [1 << 16, 1 << 20, 1 << 25]  # bytes of zeros behind a bomb's heade
 
 @pytest.mark.slow
 def test_mutated_idx_files_give_an_array_or_an_idx_format_error(tmp_path):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    args = [sys.executable, __file__, str(tmp_path), str(EXAMPLES), str(SEED)]
-    start = time.monotonic()
-    child = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
-    elapsed = time.monotonic() - start
-    assert child.returncode == 0, f"fuzz loop failed:\n{child.stdout[-4000:]}{child.stderr[-8000:]}"
-    report = json.loads(child.stdout.strip().splitlines()[-1])
+    report, elapsed = run_child(__file__, tmp_path, EXAMPLES, SEED, timeout=600)
     print(f"\nIDX fuzz: {report} (subprocess {elapsed:.1f} s)")
     assert report["examples"] >= EXAMPLES and report["cases"] >= 4 * EXAMPLES
     assert report["arrays"] > 0 and report["errors"] > 0  # both outcomes were exercised
@@ -192,24 +181,14 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
 
     start = time.monotonic()
     run()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     largest = max(len(stream) for stream in zero_streams.values())
     return {
         **tally,
         "slowest_read_s": round(tally["slowest_read_s"], 3),
         "seconds": round(time.monotonic() - start, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "address_space_limit_mb": ADDRESS_SPACE >> 20,
         "largest_bomb": f"{max(BOMB_ZEROS) >> 20} MiB of zeros in {largest} bytes",
     }
 
 
-def main() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-    directory, examples = Path(sys.argv[1]), int(sys.argv[2])
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else SEED
-    print(json.dumps(fuzz(directory, examples, seed)))
-
-
 if __name__ == "__main__":
-    main()
+    child_main(fuzz, SEED)

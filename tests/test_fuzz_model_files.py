@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import resource
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from fuzz_child import child_main, run_child
 
-ADDRESS_SPACE = 1 << 30  # 1 GiB for the whole interpreter
 EXAMPLES = 500  # hypothesis examples; with their variants, 2500 files
 SEED = 20261
 VARIANTS = 4  # further files per example: random bytes of the outer file flipped or cut
@@ -31,13 +27,7 @@ VARIANTS = 4  # further files per example: random bytes of the outer file flippe
 
 @pytest.mark.slow
 def test_mutated_model_files_give_a_model_or_a_model_file_error(tmp_path):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    args = [sys.executable, __file__, str(tmp_path), str(EXAMPLES), str(SEED)]
-    start = time.monotonic()
-    child = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env)
-    elapsed = time.monotonic() - start
-    assert child.returncode == 0, f"fuzz loop failed:\n{child.stdout[-4000:]}{child.stderr[-8000:]}"
-    report = json.loads(child.stdout.strip().splitlines()[-1])
+    report, elapsed = run_child(__file__, tmp_path, EXAMPLES, SEED, timeout=900)
     print(f"\nmodel-file fuzz: {report} (subprocess {elapsed:.1f} s)")
     assert report["cases"] >= (VARIANTS + 1) * EXAMPLES
     assert report["models"] > 0 and report["errors"] > 0  # both outcomes were exercised
@@ -342,7 +332,6 @@ def variants(blob: bytes, seed: int) -> list[tuple[str, bytes]]:
 
 
 def fuzz(directory: Path, examples: int, seed: int) -> dict:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
@@ -377,12 +366,9 @@ def fuzz(directory: Path, examples: int, seed: int) -> dict:
             check_one(path, name, variant, models[index], tally, make_state)
 
     each()
-    tally["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    tally["address_space_limit_mb"] = ADDRESS_SPACE >> 20
     tally["slowest_case_s"] = round(tally["slowest_case_s"], 3)
     return tally
 
 
 if __name__ == "__main__":
-    folder, count = Path(sys.argv[1]), int(sys.argv[2])
-    print(json.dumps(fuzz(folder, count, int(sys.argv[3]) if len(sys.argv) > 3 else SEED)))
+    child_main(fuzz, SEED)
