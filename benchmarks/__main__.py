@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile section")
     parser.add_argument(
-        "--only", metavar="TEXT", help="only configurations whose name contains TEXT"
+        "--only",
+        metavar="TEXT",
+        help="only configurations whose name contains TEXT (or one of TEXT,TEXT,...)",
     )
     return parser
 

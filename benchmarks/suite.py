@@ -104,8 +104,8 @@ def run(
     configs = _select(quick_configs() if quick else default_configs(), only)
     # the MLP quick run is the harness's smoke test; tests/test_recurrent.py smokes this part
     sequence_configs = [] if quick else recurrent.recurrent_configs()
-    sequence_configs = [c for c in sequence_configs if not only or only in c.name]
-    conv_configs = [c for c in ([] if quick else cnn.cnn_configs()) if not only or only in c.name]
+    sequence_configs = [c for c in sequence_configs if _chosen(c.name, only)]
+    conv_configs = [c for c in ([] if quick else cnn.cnn_configs()) if _chosen(c.name, only)]
     meta = describe_machine(threads, source)
     x, y, meta["data"] = load_data(max((c.samples for c in configs), default=64), data, seed)
     _log(f"{meta['cpu']}, {threads} threads; data: {meta['data']}")
@@ -230,10 +230,15 @@ def run_profile(
     return results
 
 
+def _chosen(name: str, only: str | None) -> bool:
+    """Whether ``--only`` (one text, or several separated by commas) selects ``name``."""
+    return only is None or any(part in name for part in only.split(","))
+
+
 def _select(configs: list[Config], only: str | None) -> list[Config]:
-    chosen = [c for c in configs if only is None or only in c.name]
+    chosen = [c for c in configs if _chosen(c.name, only)]
     others = [*recurrent.recurrent_configs(), *cnn.cnn_configs()]
-    if not chosen and not any(only in c.name for c in others):
+    if not chosen and not any(_chosen(c.name, only) for c in others):
         names = "; ".join(c.name for c in configs)
         raise SystemExit(f"--only {only!r} matches no configuration; the names are: {names}")
     return chosen

@@ -160,3 +160,12 @@ def test_fit_trains_exactly_as_the_plain_loop() -> None:
             optimizer.step()
     for a, b in zip(fitted.parameters(), plain.parameters()):
         np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_only_takes_several_texts() -> None:
+    from benchmarks.suite import _chosen
+
+    assert _chosen("train LeNet-5 b64 Adam", "LeNet,conv32")
+    assert _chosen("train conv32-conv64 b64 Adam", "LeNet,conv32")
+    assert not _chosen("train 784-100-10 b32 Adam", "LeNet,conv32")
+    assert _chosen("anything", None)
