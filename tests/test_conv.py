@@ -112,6 +112,19 @@ def test_patch_weight_grad_in_blocks_equals_one_product(rows):
     np.testing.assert_allclose(F.patch_weight_grad(X_col, G, rows), X_col.T @ G, rtol=1e-12)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("block_bytes", [1, 2 * 12 * 27 * 8, 1 << 30])  # 1, 2 (5 = 2+2+1), all
+def test_blocked_conv_equals_one_product(channels, block_bytes):
+    rng = np.random.default_rng(15)
+    kernel, stride, dilation = (3, 3), (2, 1), (1, 2)
+    xp = rng.standard_normal((5, 7, 8, channels))
+    out = (F.output_size(7, 3, 2, 0), F.output_size(8, 3, 1, 0, 2))  # (3, 4): 12 rows an image
+    W = rng.standard_normal((9 * channels, 4))
+    full = F.im2col(xp, kernel, stride, dilation, out) @ W
+    blocked = F.blocked_conv(xp, W, kernel, stride, dilation, out, block_bytes)
+    np.testing.assert_allclose(blocked, full, rtol=1e-12)
+
+
 POOL_CASES = [
     (nn101.MaxPool2d, {"kernel_size": 2}, (2, 3, 6, 6)),
     (nn101.MaxPool2d, {"kernel_size": 2}, (1, 1, 5, 7)),  # does not tile: last row / column left

@@ -239,7 +239,9 @@ plt.show()
 # reshaped to $(k_h k_w C_{in}) \times C_{out}$. The patches are read through a strided *view*
 # of the padded image (no copy), and the reshape to a matrix is the only copy. Images are kept
 # with their channels last in memory, $(N, H, W, C)$, so that each patch row is made of long
-# contiguous runs. Chapter 19 takes this apart; here is the forward pass:
+# contiguous runs. When no backward pass will follow (inference), the layer never keeps the
+# patch matrix, which is $k_h k_w$ times larger than its input: `blocked_conv` builds and
+# multiplies it a few images at a time. Chapter 19 takes this apart; here is the forward pass:
 
 # %%
 show(F.im2col)

