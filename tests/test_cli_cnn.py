@@ -45,6 +45,15 @@ def test_cnn_on_own_images_keeps_them_images(digit_images, tmp_path, capsys):
     assert main(["evaluate", str(out), "--x", str(flat), "--y", test_y]) == 0
     assert f"Test accuracy: {accuracy:.2f}%" in capsys.readouterr().out
 
+    preds = tmp_path / "preds.npy"  # nn101 predict on the (N, 16, 16) images
+    assert main(["predict", str(out), "--x", test_x, "--output", str(preds)]) == 0
+    predicted = np.load(preds)
+    assert predicted.shape == (len(np.load(test_y)),)
+    assert np.mean(predicted == np.load(test_y)) == pytest.approx(accuracy / 100, abs=5e-5)
+    model = nn101.load(out)
+    images = np.load(test_x)[:, None].astype(np.float32) / 255.0
+    np.testing.assert_array_equal(predicted, model.predict(images).argmax(axis=1))
+
 
 def test_cnn_options_are_checked(digit_images, tmp_path, capsys):
     assert main(["train", "--model", "cnn", "--dataset", "digits"]) == 2
